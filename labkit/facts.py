@@ -140,6 +140,15 @@ _ROWS = (
     Fact("eks.pod-identity-min-version", {"1.28": "eks.4"},
          "Only Kubernetes 1.28 needs a minimum platform version (eks.4); every other supported version works.",
          _POD_ID, "2026-03-06", changed="Historically: 1.24 eks.13, 1.25 eks.10, 1.26 eks.9, 1.27 eks.8."),
+    Fact("eks.pod-identity-min-platform-versions",
+         {"1.24": "eks.13", "1.25": "eks.10", "1.26": "eks.9", "1.27": "eks.8", "1.28": "eks.4"},
+         "Oldest EKS platform version per Kubernetes version that runs Pod Identity (1.29 and later: all); "
+         "clusters older than 1.24 cannot use it.",
+         f"{_POD_ID} (earlier versions in awsdocs/amazon-eks-user-guide)", "2026-03-06"),
+    Fact("eks.fargate-profile-selection", "namespace+labels",
+         "A pod runs on Fargate when a Fargate profile selector matches its namespace (wildcards * and ? allowed) "
+         "and all the selector's labels; otherwise it goes to EC2 nodes.",
+         "https://docs.aws.amazon.com/eks/latest/userguide/fargate-profile.html", "2026-03-06"),
     Fact("eks.aws-recommends-pod-identity", "2025-07-19",
          "AWS recommends EKS Pod Identity whenever possible; IRSA stays for Fargate, Windows, EKS Anywhere, "
          "ROSA, self-managed clusters.", _EKS_SA, "2025-07-19"),
