@@ -23,9 +23,9 @@ from labkit.errors import (
 from labkit.facts import FACTS, Fact, fact
 
 __all__ = [
-    "FACTS",
     "AwsError",
     "CheckFailed",
+    "FACTS",
     "Fact",
     "InputError",
     "InventoryError",

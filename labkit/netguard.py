@@ -110,7 +110,7 @@ def child_environment(
     paths = [str(SITE_DIR)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(SITE_DIR)]
     env["PYTHONPATH"] = os.pathsep.join(paths)
     env[ENV_ON] = "1"
-    if _log_path and ENV_LOG not in env:
+    if _log_path:
         env[ENV_LOG] = _log_path
     if address_map:
         env[ENV_MAP] = format_address_map(address_map)

@@ -1,0 +1,49 @@
+# Two commands a learner needs: `make lab` (set up, open the course) and `make test` (set up, run everything).
+# Set-up is a stamp file inside .venv: it reruns only when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.labkit-installed
+PORT   ?= 8888
+PYTEST_ARGS ?=
+
+# Strict nbval: outputs are compared; kernels run in this environment; slow cells fail after 180 s.
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=180
+
+.PHONY: setup lab test unit notebooks exercises outputs bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/labkit lab --port $(PORT) $(if $(filter 1,$(NO_BROWSER)),--no-browser,)
+
+# The whole suite in one run: unit and lab tests, exercise checks, strict nbval over the course.
+test: $(STAMP)
+	$(BIN)/python -m pytest $(NBVAL) tests notebooks solutions $(PYTEST_ARGS)
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+
+notebooks: $(STAMP)
+	$(BIN)/python -m pytest $(NBVAL) notebooks solutions $(PYTEST_ARGS)
+
+exercises: $(STAMP)
+	$(BIN)/labkit exercises
+
+# Re-execute the course and commit-ready outputs (then `make exercises`).
+outputs: $(STAMP)
+	$(BIN)/labkit exercises
+	$(BIN)/python -m labkit.notebooks run notebooks/*.ipynb solutions/*.ipynb
+
+bench: $(STAMP)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) artifacts .jupyter/lab/workspaces
