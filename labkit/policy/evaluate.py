@@ -1,0 +1,214 @@
+"""AWS policy evaluation: explicit deny > allow > implicit deny, across identity, resource, boundary and session.
+
+Same account: a resource policy that names the caller allows on its own (a grant to a role ARN is still
+capped by a boundary or session policy; a grant to the account delegates to identity policies).
+Cross-account: the identity side and the resource policy must both allow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from labkit.policy.decision import Decision, ElementMatch, StatementResult
+from labkit.policy.model import Kind, Policy, Statement
+from labkit.policy.parse import PolicyLike, as_policy, is_named_pair
+from labkit.policy.request import Principal, Request, as_request
+
+_NO_PRINCIPAL = ElementMatch(False, None, "Principal")
+# Resource-policy grants that stand alone in the same account, whatever the identity side says.
+_STANDALONE = frozenset({"user", "session", "federated", "service", "exact"})
+
+
+def evaluate(
+    request: Request | Mapping[str, Any],
+    *,
+    identity_policies: Iterable[PolicyLike] | PolicyLike = (),
+    resource_policy: PolicyLike | None = None,
+    permissions_boundary: PolicyLike | None = None,
+    session_policy: PolicyLike | None = None,
+) -> Decision:
+    """Decide `request` the way AWS does; deny is a Decision, bad input a PolicyError."""
+    req = as_request(request)
+    boundary = _optional(permissions_boundary, "boundary")
+    session = _optional(session_policy, "session")
+    results = Results(
+        identity=_evaluate_all(_identity(identity_policies), req),
+        resource=_evaluate_resource(resource_policy, req, boundary is not None),
+        boundary=_evaluate_all(_single("boundary", boundary), req),
+        session=_evaluate_all(_single("session", session), req),
+        has_boundary=boundary is not None,
+        has_session=session is not None,
+        has_resource_policy=resource_policy is not None,
+    )
+    return results.decide(req)
+
+
+class Results:
+    """Statement verdicts per policy type, and the rules that combine them."""
+
+    def __init__(self, *, identity: list[StatementResult], resource: list[StatementResult],
+                 boundary: list[StatementResult], session: list[StatementResult],
+                 has_boundary: bool, has_session: bool, has_resource_policy: bool) -> None:
+        self.identity, self.resource, self.boundary, self.session = identity, resource, boundary, session
+        self.has_boundary, self.has_session = has_boundary, has_session
+        self.has_resource_policy = has_resource_policy
+        self.all = tuple(identity + resource + boundary + session)
+
+    def allows(self, results: list[StatementResult]) -> list[StatementResult]:
+        """Statements that apply with Allow."""
+        return [r for r in results if r.applies and r.effect == "Allow"]
+
+    @property
+    def boundary_ok(self) -> bool:
+        """No boundary, or the boundary allows."""
+        return not self.has_boundary or bool(self.allows(self.boundary))
+
+    @property
+    def session_ok(self) -> bool:
+        """No session policy, or it allows."""
+        return not self.has_session or bool(self.allows(self.session))
+
+    def caps(self) -> list[StatementResult]:
+        """The boundary and session statements that let an allow through."""
+        return self.allows(self.boundary) + self.allows(self.session)
+
+    def decide(self, req: Request) -> Decision:
+        """Explicit deny first, then the allow rules for the caller's kind and account."""
+        denies = [r for r in self.all if r.applies and r.effect == "Deny"]
+        if denies:
+            return self._decision("ExplicitDeny", req, denies, "explicit-deny")
+        principal = req.principal
+        if principal is None or principal.type != "AWS":
+            return self._decide_service_or_federated(req)
+        if req.account is None or principal.account is None or req.account == principal.account:
+            return self._decide_same_account(req, principal)
+        return self._decide_cross_account(req)
+
+    def _decide_service_or_federated(self, req: Request) -> Decision:
+        """Service and web-identity callers have no identity policies: the trust policy decides."""
+        grants = self.allows(self.resource)
+        if grants:
+            return self._decision("Allow", req, grants, "resource-allow")
+        return self._identity_or_deny(req, [])
+
+    def _decide_same_account(self, req: Request, principal: Principal) -> Decision:
+        """Same account: the union of identity and resource grants, with the caps that apply to each."""
+        grants = self.allows(self.resource)
+        standalone = [g for g in grants if _standalone(g, principal)]
+        if standalone:
+            return self._decision("Allow", req, standalone, "resource-allow")
+        role_grants = [g for g in grants if g.principal is not None and g.principal.kind in ("role", "any")]
+        if role_grants and self.boundary_ok and self.session_ok:
+            return self._decision("Allow", req, role_grants + self.caps(), "resource-allow")
+        if self.key_policy_blocks_iam(req, grants):
+            return self._decision("ImplicitDeny", req, [], "kms-key-policy")
+        return self._identity_or_deny(req, role_grants)
+
+    def key_policy_blocks_iam(self, req: Request, grants: list[StatementResult]) -> bool:
+        """KMS: identity policies count only when the key policy allows the account (its root principal)."""
+        if not self.has_resource_policy or req.action.split(":", 1)[0].lower() != "kms":
+            return False
+        return not any(g.principal is not None and g.principal.kind == "account" for g in grants)
+
+    def _decide_cross_account(self, req: Request) -> Decision:
+        """Cross-account: the identity side and the resource policy must both allow."""
+        grants, own = self.allows(self.resource), self.allows(self.identity)
+        if grants and own and self.boundary_ok and self.session_ok:
+            return self._decision("Allow", req, own + grants + self.caps(), "cross-account")
+        rule = ("cross-account-resource" if not grants else "cross-account-identity" if not own
+                else "boundary" if not self.boundary_ok else "session")
+        return self._decision("ImplicitDeny", req, [], rule)
+
+    def _identity_or_deny(self, req: Request, other_grants: list[StatementResult]) -> Decision:
+        """Allow through identity policies within the caps, else an implicit deny naming the missing piece."""
+        own = self.allows(self.identity)
+        if own and self.boundary_ok and self.session_ok:
+            return self._decision("Allow", req, own + self.caps(), "identity-allow")
+        if own or other_grants:
+            return self._decision("ImplicitDeny", req, [], "boundary" if not self.boundary_ok else "session")
+        return self._decision("ImplicitDeny", req, [], "no-allow")
+
+    def _decision(self, effect: Any, req: Request, decided_by: list[StatementResult], rule: str) -> Decision:
+        return Decision(effect, req, tuple(decided_by), self.all, rule)
+
+
+def _standalone(grant: StatementResult, principal: Principal) -> bool:
+    """A same-account resource grant that needs nothing else (users, sessions, services, federation)."""
+    kind = grant.principal.kind if grant.principal else None
+    if kind == "any":
+        return principal.kind not in ("role", "account")  # `*` names the caller itself
+    return kind in _STANDALONE
+
+
+def _identity(policies: Iterable[PolicyLike] | PolicyLike) -> list[tuple[str, Policy]]:
+    """Identity policies with their labels: `identity`, `identity/<name>` or `identity[<i>]`."""
+    if isinstance(policies, (Mapping, str, Policy)) or is_named_pair(policies):
+        policies = [policies]  # type: ignore[list-item]
+    parsed = [as_policy(p, kind="identity") for p in policies]  # type: ignore[union-attr]
+    return [(_label("identity", p, i if len(parsed) > 1 else None), p) for i, p in enumerate(parsed)]
+
+
+def _label(slot: str, policy: Policy, index: int | None) -> str:
+    """How explanations name a policy."""
+    if policy.name:
+        return f"{slot}/{policy.name}"
+    return f"{slot}[{index}]" if index is not None else slot
+
+
+def _optional(value: PolicyLike | None, kind: Kind) -> Policy | None:
+    """Parse an optional policy argument."""
+    return None if value is None else as_policy(value, kind=kind)
+
+
+def _single(slot: str, policy: Policy | None) -> list[tuple[str, Policy]]:
+    """A one-policy slot as a labelled list."""
+    return [(_label(slot, policy, None), policy)] if policy else []
+
+
+def _evaluate_resource(value: PolicyLike | None, req: Request, has_boundary: bool) -> list[StatementResult]:
+    """The resource (or trust) policy's statements, with Principal matching."""
+    policy = _optional(value, "resource")
+    if policy is None:
+        return []
+    slot = "trust" if policy.kind == "trust" else "resource"
+    label = _label(slot, policy, None)
+    return [_evaluate_statement(s, label, req, principal=True, has_boundary=has_boundary)
+            for s in policy.statements]
+
+
+def _evaluate_all(policies: Iterable[tuple[str, Policy]], req: Request) -> list[StatementResult]:
+    """Every statement of identity-side policies (no Principal element there)."""
+    return [_evaluate_statement(s, label, req) for label, policy in policies for s in policy.statements]
+
+
+def _evaluate_statement(s: Statement, where: str, req: Request, *, principal: bool = False,
+                        has_boundary: bool = False) -> StatementResult:
+    """One statement: action, then resource, then principal, then conditions; stops at the first miss."""
+    action = s.action.match(req.action)
+    if not action.matched:
+        return StatementResult(where, s, False, action)
+    resource = s.resource.match(req.resource, req.context)
+    if not resource.matched:
+        return StatementResult(where, s, False, action, resource)
+    who = _principal_match(s, req, has_boundary) if principal else None
+    if who is not None and not who.matched:
+        return StatementResult(where, s, False, action, resource, who)
+    conditions = []
+    for clause in s.conditions:
+        result = clause.evaluate(req.context)
+        conditions.append(result)
+        if not result.matched:
+            return StatementResult(where, s, False, action, resource, who, tuple(conditions))
+    return StatementResult(where, s, True, action, resource, who, tuple(conditions))
+
+
+def _principal_match(s: Statement, req: Request, has_boundary: bool) -> ElementMatch:
+    """Principal matching, including AWS's rule that Deny + NotPrincipal always hits a bounded IAM principal."""
+    if s.principal is None:
+        return _NO_PRINCIPAL
+    if (s.principal.negated and s.effect == "Deny" and has_boundary and req.principal is not None
+            and req.principal.type == "AWS"):
+        return ElementMatch(True, "NotPrincipal with Deny always denies a principal that has a permissions "
+                                  "boundary", "NotPrincipal", kind="exact")
+    return s.principal.match(req.principal)
