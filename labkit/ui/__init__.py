@@ -1,0 +1,36 @@
+"""labkit.ui: the course's widgets, each a pure model (state in, text/HTML out) and a thin ipywidgets view.
+
+ipywidgets loads when a widget is built, not with `import labkit.ui`.
+
+    >>> from labkit.ui import inspect_token
+    >>> from labkit.tokens import example_irsa_token
+    >>> inspect_token(example_irsa_token()).lifetime
+    86400
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from labkit.ui.token_inspector import TokenInspector, TokenReport, inspect_token
+
+# name -> module: loaded on first use.
+_EXPORTS = {
+    "TokenInspector": "labkit.ui.token_inspector",
+    "TokenReport": "labkit.ui.token_inspector",
+    "inspect_token": "labkit.ui.token_inspector",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'labkit.ui' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
