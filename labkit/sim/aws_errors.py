@@ -1,0 +1,119 @@
+"""AWS error answers of the lab: classes named after the AWS codes, message templates written once.
+
+Authentication failures and AccessDenied have a different code per protocol (STS says `ExpiredToken`, DynamoDB
+`ExpiredTokenException`, S3 `InvalidAccessKeyId` where STS says `InvalidClientTokenId`); `auth_error` and
+`access_denied` pick the code the service really uses.
+"""
+
+from __future__ import annotations
+
+from labkit.errors import AwsError
+
+QUERY, JSON, REST_JSON, REST_XML = "query", "json", "rest-json", "rest-xml"
+
+# Messages, as the services write them.
+INVALID_TOKEN_MESSAGE = "The security token included in the request is invalid."
+EXPIRED_TOKEN_MESSAGE = "The security token included in the request is expired"
+SIGNATURE_MESSAGE = (
+    "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
+    "Access Key and signing method. Consult the service documentation for details."
+)
+MISSING_AUTH_MESSAGE = "Request is missing Authentication Token"
+S3_UNKNOWN_KEY_MESSAGE = "The AWS Access Key Id you provided does not exist in our records."
+S3_BAD_TOKEN_MESSAGE = "The provided token is malformed or otherwise invalid."
+S3_EXPIRED_MESSAGE = "The provided token has expired."
+S3_SIGNATURE_MESSAGE = (
+    "The request signature we calculated does not match the signature you provided. Check your key and "
+    "signing method."
+)
+NOT_AUTHORIZED = "User: {principal} is not authorized to perform: {action}{on_resource} {reason}"
+
+# meaning -> protocol -> (code, HTTP status, message)
+_AUTH_ERRORS: dict[str, dict[str, tuple[str, int, str]]] = {
+    "unknown-key": {
+        QUERY: ("InvalidClientTokenId", 403, INVALID_TOKEN_MESSAGE),
+        JSON: ("UnrecognizedClientException", 400, INVALID_TOKEN_MESSAGE),
+        REST_JSON: ("UnrecognizedClientException", 403, INVALID_TOKEN_MESSAGE),
+        REST_XML: ("InvalidAccessKeyId", 403, S3_UNKNOWN_KEY_MESSAGE),
+    },
+    "bad-token": {
+        QUERY: ("InvalidClientTokenId", 403, INVALID_TOKEN_MESSAGE),
+        JSON: ("UnrecognizedClientException", 400, INVALID_TOKEN_MESSAGE),
+        REST_JSON: ("UnrecognizedClientException", 403, INVALID_TOKEN_MESSAGE),
+        REST_XML: ("InvalidToken", 400, S3_BAD_TOKEN_MESSAGE),
+    },
+    "bad-signature": {
+        QUERY: ("SignatureDoesNotMatch", 403, SIGNATURE_MESSAGE),
+        JSON: ("InvalidSignatureException", 400, SIGNATURE_MESSAGE),
+        REST_JSON: ("InvalidSignatureException", 403, SIGNATURE_MESSAGE),
+        REST_XML: ("SignatureDoesNotMatch", 403, S3_SIGNATURE_MESSAGE),
+    },
+    "expired": {
+        QUERY: ("ExpiredToken", 403, EXPIRED_TOKEN_MESSAGE),
+        JSON: ("ExpiredTokenException", 400, EXPIRED_TOKEN_MESSAGE),
+        REST_JSON: ("ExpiredTokenException", 403, EXPIRED_TOKEN_MESSAGE),
+        REST_XML: ("ExpiredToken", 400, S3_EXPIRED_MESSAGE),
+    },
+    "missing": {
+        QUERY: ("MissingAuthenticationToken", 403, MISSING_AUTH_MESSAGE),
+        JSON: ("MissingAuthenticationTokenException", 400, MISSING_AUTH_MESSAGE),
+        REST_JSON: ("MissingAuthenticationTokenException", 403, MISSING_AUTH_MESSAGE),
+        REST_XML: ("AccessDenied", 403, "Access Denied"),
+    },
+}
+
+# protocol -> (code, status) of "not authorized"; services that differ are listed by name.
+_ACCESS_DENIED = {QUERY: ("AccessDenied", 403), JSON: ("AccessDeniedException", 400),
+                  REST_JSON: ("AccessDeniedException", 403), REST_XML: ("AccessDenied", 403)}
+_ACCESS_DENIED_BY_SERVICE = {"sns": ("AuthorizationError", 403), "eks-auth": ("AccessDeniedException", 400)}
+
+
+def auth_error(meaning: str, protocol: str) -> AwsError:
+    """The authentication failure `meaning` (unknown-key, bad-token, bad-signature, expired, missing)."""
+    code, status, message = _AUTH_ERRORS[meaning][protocol]
+    return AwsError(code, message, status)
+
+
+def access_denied(service: str, protocol: str, message: str) -> AwsError:
+    """The service's own AccessDenied answer carrying `message`."""
+    code, status = _ACCESS_DENIED_BY_SERVICE.get(service) or _ACCESS_DENIED[protocol]
+    return AwsError(code, message, status)
+
+
+def not_authorized_message(principal: str, action: str, resource: str | None, reason: str, *,
+                           quote_resource: bool = False) -> str:
+    """`User: <arn> is not authorized to perform: <action> on resource: <arn> <reason>` (AWS's wording)."""
+    on_resource = ""
+    if resource and resource != "*":  # account-level actions name no resource
+        on_resource = f' on resource: "{resource}"' if quote_resource else f" on resource: {resource}"
+    return NOT_AUTHORIZED.format(principal=principal, action=action, on_resource=on_resource, reason=reason)
+
+
+def _error_class(code: str, status: int, doc: str) -> type[AwsError]:
+    def __init__(self: AwsError, message: str) -> None:
+        AwsError.__init__(self, code, message, status)
+
+    return type(code, (AwsError,), {"__init__": __init__, "__doc__": doc, "__module__": __name__})
+
+
+# Errors with one code whatever the protocol (their services have one protocol each).
+AccessDenied = _error_class("AccessDenied", 403, "STS/IAM: the request is not allowed.")
+InvalidIdentityToken = _error_class("InvalidIdentityToken", 400, "STS: the web identity token is not valid.")
+ExpiredTokenException = _error_class("ExpiredTokenException", 400, "STS web identity / EKS Auth: token expired.")
+IDPRejectedClaim = _error_class("IDPRejectedClaim", 403, "STS: the identity provider rejected a claim.")
+IDPCommunicationError = _error_class("IDPCommunicationError", 400, "STS: the issuer's keys could not be fetched.")
+InvalidParameterValue = _error_class("InvalidParameterValue", 400, "A parameter value is not valid.")
+ValidationError = _error_class("ValidationError", 400, "STS/IAM: the input fails a constraint.")
+MalformedPolicyDocument = _error_class("MalformedPolicyDocument", 400, "IAM/STS: the policy is not valid.")
+LimitExceeded = _error_class("LimitExceeded", 409, "IAM: a quota would be exceeded.")
+PackedPolicyTooLarge = _error_class("PackedPolicyTooLarge", 400, "STS: session policy and tags too large.")
+NoSuchEntity = _error_class("NoSuchEntity", 404, "IAM: the entity does not exist.")
+InvalidInput = _error_class("InvalidInput", 400, "IAM: an input is not valid.")
+# EKS / EKS Auth (rest-json; the code travels in x-amzn-ErrorType)
+ResourceNotFoundException = _error_class("ResourceNotFoundException", 404, "EKS: no such resource.")
+ResourceInUseException = _error_class("ResourceInUseException", 409, "EKS: the resource already exists.")
+InvalidParameterException = _error_class("InvalidParameterException", 400, "EKS: a parameter is not valid.")
+InvalidRequestException = _error_class("InvalidRequestException", 400, "EKS: the request is not valid.")
+ResourceLimitExceededException = _error_class("ResourceLimitExceededException", 400, "EKS: a quota is reached.")
+InvalidTokenException = _error_class("InvalidTokenException", 400, "EKS Auth: the pod token is not valid.")
+AccessDeniedException = _error_class("AccessDeniedException", 400, "EKS Auth: the request is not allowed.")
