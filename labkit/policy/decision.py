@@ -33,6 +33,8 @@ class ElementMatch:
         """One phrase: `Action s3:Get* matched s3:GetObject`."""
         if self.missing:
             return f"{self.element} uses {self.item}, which has no value in the request"
+        if self.element == "NotPrincipal" and self.matched and self.item:
+            return f"NotPrincipal lists {self.item}, so the statement still covers {subject}"
         if self.element.startswith("Not"):
             if self.matched:
                 return f"{self.element} does not list {subject}, so the statement covers it"

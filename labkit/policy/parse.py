@@ -50,8 +50,8 @@ def as_policy(value: PolicyLike, *, kind: Kind, default_name: str | None = None)
 
 
 def is_named_pair(value: Any) -> bool:
-    """`("ReadOnly", {...})`: a name and a policy (a name never starts with `{`, JSON text does)."""
-    return (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str)
+    """`("ReadOnly", {...})` (or a 2-item JSON list): a name and a policy; a name never starts with `{`."""
+    return (isinstance(value, (tuple, list)) and len(value) == 2 and isinstance(value[0], str)
             and not value[0].lstrip().startswith("{") and isinstance(value[1], (Mapping, str, Policy)))
 
 

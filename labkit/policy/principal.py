@@ -42,15 +42,30 @@ class PrincipalElement:
 
     def match(self, principal: Principal | None) -> ElementMatch:
         """Whether the statement names the caller, with the entry and how it matched (ElementMatch.kind)."""
+        if self.negated:
+            return self._match_not(principal)
         for kind, value in self.entries:
             how = match_entry(kind, value, principal)
             if how:
-                if self.negated:
-                    return ElementMatch(False, f"{kind}: {value}", self.element, kind=how)
                 return ElementMatch(True, f"{kind}: {value}" if kind != "*" else "*", self.element, kind=how)
-        if self.negated:
-            return ElementMatch(True, None, self.element, kind="exact")
         return ElementMatch(False, None, self.element)
+
+    def _match_not(self, principal: Principal | None) -> ElementMatch:
+        """NotPrincipal spares an IAM caller only when both its account and the caller itself are listed.
+
+        AWS checks the account first, then the role, then the session, so a listed role without its
+        account is still denied (IAM User Guide, NotPrincipal key points).
+        """
+        hits = [(f"{k}: {v}", how) for k, v in self.entries if (how := match_entry(k, v, principal))]
+        kinds = {how for _, how in hits}
+        if principal is not None and principal.type == "AWS" and principal.kind != "account":
+            spared = bool(kinds & {"account", "any"}) and bool(kinds & {"user", "role", "session", "exact", "any"})
+        else:
+            spared = bool(kinds)
+        listed = ", ".join(item for item, _ in hits) or None
+        if hits and not spared:
+            listed = f"{listed} (but not both the caller and its account)"
+        return ElementMatch(not spared, listed, self.element, kind="exact" if not spared else None)
 
 
 def match_entry(kind: str, value: str, principal: Principal | None) -> str | None:

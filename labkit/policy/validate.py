@@ -250,8 +250,8 @@ def _check_principal(s: Mapping[str, Any], path: str, kind: Kind) -> list[Issue]
         return [Issue(child(path, "NotPrincipal"), "trust policies do not support NotPrincipal")]
     issues = _check_pair(s, path, "Principal", "NotPrincipal", _check_principal_value, required=True)
     if "NotPrincipal" in s and s.get("Effect") == "Allow":
-        issues.append(Issue(child(path, "NotPrincipal"), "NotPrincipal with Allow grants to everyone not "
-                                                          "listed, including anonymous users", "warning"))
+        issues.append(Issue(child(path, "NotPrincipal"), "NotPrincipal works only with Effect Deny; to exclude "
+                                                          "principals, use a condition on aws:PrincipalArn"))
     return issues
 
 
