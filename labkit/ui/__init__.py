@@ -15,12 +15,24 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from labkit.ui.token_inspector import TokenInspector, TokenReport, inspect_token
+    from labkit.ui.trust_policy_builder import (
+        SampleToken,
+        TrustPolicyBuilder,
+        TrustPolicyInputs,
+        TrustPolicyResult,
+        build_trust_policy,
+    )
 
 # name -> module: loaded on first use.
 _EXPORTS = {
     "TokenInspector": "labkit.ui.token_inspector",
     "TokenReport": "labkit.ui.token_inspector",
     "inspect_token": "labkit.ui.token_inspector",
+    "SampleToken": "labkit.ui.trust_policy_builder",
+    "TrustPolicyBuilder": "labkit.ui.trust_policy_builder",
+    "TrustPolicyInputs": "labkit.ui.trust_policy_builder",
+    "TrustPolicyResult": "labkit.ui.trust_policy_builder",
+    "build_trust_policy": "labkit.ui.trust_policy_builder",
 }
 
 __all__ = sorted(_EXPORTS)
