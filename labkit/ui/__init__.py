@@ -14,6 +14,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from labkit.ui.policy_playground import PlaygroundInputs, PlaygroundResult, PolicyPlayground, play
     from labkit.ui.token_inspector import TokenInspector, TokenReport, inspect_token
     from labkit.ui.trust_policy_builder import (
         SampleToken,
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
 
 # name -> module: loaded on first use.
 _EXPORTS = {
+    "PlaygroundInputs": "labkit.ui.policy_playground",
+    "PlaygroundResult": "labkit.ui.policy_playground",
+    "PolicyPlayground": "labkit.ui.policy_playground",
+    "play": "labkit.ui.policy_playground",
     "TokenInspector": "labkit.ui.token_inspector",
     "TokenReport": "labkit.ui.token_inspector",
     "inspect_token": "labkit.ui.token_inspector",
