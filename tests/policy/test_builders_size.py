@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from labkit import facts
+from labkit.policy import builders, evaluate, validate
 from labkit.policy.builders import (
     abac_policy,
     irsa_trust_policy,
@@ -117,3 +120,56 @@ def test_capacity_is_measured_on_the_generated_json() -> None:
         over = irsa_trust_policy(ACCOUNT, bindings, packing=row.packing)
         fitting = irsa_trust_policy(ACCOUNT, bindings[:-1], packing=row.packing)
         assert fits(fitting, row.limit) and not fits(over, row.limit)
+
+
+# --- data-driven: tests/policy/cases/builders.json and sizes.json ----------------------------------------
+
+CASES_DIR = Path(__file__).parent / "cases"
+BUILDER_CASES = json.loads((CASES_DIR / "builders.json").read_text())["cases"]
+SIZES = json.loads((CASES_DIR / "sizes.json").read_text())
+EXAMPLE_ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+
+
+def _build(case: dict[str, Any]) -> dict[str, Any]:
+    kwargs = dict(case["kwargs"])
+    if "bindings" in kwargs:
+        kwargs["bindings"] = [tuple(b) for b in kwargs["bindings"]]
+    if "needs" in kwargs:
+        kwargs["needs"] = [tuple(n) for n in kwargs["needs"]]
+    return getattr(builders, case["builder"])(**kwargs)
+
+
+def _request(check: dict[str, Any]) -> dict[str, Any]:
+    """A web-identity request from sub/aud/issuer, or a request with defaults for the role and caller."""
+    if "sub" in check:
+        issuer = check.get("issuer", EXAMPLE_ISSUER)
+        return {"action": "sts:AssumeRoleWithWebIdentity", "resource": f"arn:aws:iam::{ACCOUNT}:role/app",
+                "principal": {"type": "Federated", "id": oidc_provider_arn(ACCOUNT, issuer)},
+                "context": {f"{issuer}:sub": check["sub"], f"{issuer}:aud": check["aud"]}}
+    return {"resource": f"arn:aws:iam::{ACCOUNT}:role/app",
+            "principal": {"type": "Service", "id": "pods.eks.amazonaws.com"}, **check["request"]}
+
+
+@pytest.mark.parametrize("case", BUILDER_CASES, ids=[c["name"] for c in BUILDER_CASES])
+def test_builder_scenario(case: dict[str, Any]) -> None:
+    doc = _build(case)
+    kind = "trust" if "trust" in case["builder"] else "identity"
+    assert not validate(doc, kind), validate(doc, kind)  # IAM would accept it
+    if "statements" in case:
+        assert len(doc["Statement"]) == case["statements"]
+    slot = {"resource_policy": doc} if kind == "trust" else {"identity_policies": [doc]}
+    for check in case["checks"]:
+        decision = evaluate(_request(check), **slot)  # type: ignore[arg-type]
+        assert decision.effect == check["expected"], f"{check}\n{decision.explain()}"
+
+
+@pytest.mark.parametrize("case", SIZES["sizes"], ids=[c["name"] for c in SIZES["sizes"]])
+def test_size_scenario(case: dict[str, Any]) -> None:
+    assert policy_size(case.get("text", case.get("doc"))) == case["size"]
+
+
+def test_capacity_scenario() -> None:
+    spec = SIZES["capacity"]
+    rows = trust_policy_capacity(spec["account_id"], spec["issuers"])
+    assert [{"packing": r.packing, "limit": r.limit, "service_accounts": r.service_accounts} for r in rows] \
+        == spec["rows"]
