@@ -14,6 +14,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from labkit.ui.decision_wizard import DecisionWizard, WizardAnswers, WizardVerdict, decide_for
     from labkit.ui.policy_playground import PlaygroundInputs, PlaygroundResult, PolicyPlayground, play
     from labkit.ui.token_inspector import TokenInspector, TokenReport, inspect_token
     from labkit.ui.trust_policy_builder import (
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
 
 # name -> module: loaded on first use.
 _EXPORTS = {
+    "DecisionWizard": "labkit.ui.decision_wizard",
+    "WizardAnswers": "labkit.ui.decision_wizard",
+    "WizardVerdict": "labkit.ui.decision_wizard",
+    "decide_for": "labkit.ui.decision_wizard",
     "PlaygroundInputs": "labkit.ui.policy_playground",
     "PlaygroundResult": "labkit.ui.policy_playground",
     "PolicyPlayground": "labkit.ui.policy_playground",
