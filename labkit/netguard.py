@@ -4,7 +4,8 @@ labkit must never reach real AWS. The guard patches the socket layer of a Python
 connection to a non-loopback address raises `NetworkBlocked` (and is written to a log, so a test run
 fails even when the caller swallowed the error). The same module maps the link-local addresses a pod
 talks to (169.254.169.254 for IMDS, 169.254.170.23 for the Pod Identity agent) onto loopback ports, so
-the real SDK code inside a lab pod reaches the lab's servers unchanged.
+the real SDK code inside a lab pod reaches the lab's servers unchanged; a mapped host name (for example a
+simulated corporate proxy) resolves to its loopback stand-in.
 
 Child Pythons (notebook kernels, lab pods) get the guard through ``labkit/netguard_site/sitecustomize.py``
 when ``LABKIT_NETGUARD=1`` and that folder is on ``PYTHONPATH`` (see `child_environment`).
@@ -176,8 +177,19 @@ def _guarded_getaddrinfo(host: object, port: object, *args: object, **kwargs: ob
     if isinstance(host, bytes):
         host = host.decode()
     if isinstance(host, str) and host and not is_loopback(host) and not _is_ip_literal(host):
-        _refuse(f"{host}:{port} (name lookup)")
+        target = _address_map.get((host, _port_number(port)))
+        if target is None:
+            _refuse(f"{host}:{port} (name lookup)")
+        else:
+            host, port = target  # a name the lab stands in for (e.g. a simulated proxy)
     return _originals["getaddrinfo"](host, port, *args, **kwargs)  # type: ignore[operator]
+
+
+def _port_number(port: object) -> int:
+    try:
+        return int(port)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return {"http": 80, "https": 443}.get(str(port), -1)
 
 
 def _is_ip_literal(host: str) -> bool:

@@ -151,3 +151,21 @@ def test_a_notebook_that_reaches_out_fails_the_suite_even_if_it_catches_the_erro
     assert result.returncode == 1, result.stdout + result.stderr
     assert "labkit network guard" in result.stdout
     assert "93.184.216.34:443 refused" in result.stdout
+
+
+def test_child_python_resolves_a_mapped_host_name_to_its_stand_in(tmp_path: Path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HostEcho)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = _run_child(
+            """
+            import urllib.request
+            print(urllib.request.urlopen("http://proxy.corp.example:3128/", timeout=5).read().decode())
+            """,
+            tmp_path,
+            address_map=f"proxy.corp.example:3128=127.0.0.1:{server.server_address[1]}",
+        )
+    finally:
+        server.shutdown()
+    assert result.stdout.strip() == "host=proxy.corp.example:3128", result.stderr
+    assert not (tmp_path / "guard.log").exists()

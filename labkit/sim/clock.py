@@ -7,6 +7,7 @@ can jump seven days ahead without sleeping and print the same output on every ru
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 DEFAULT_START = datetime(2026, 1, 15, 9, 0, 0, tzinfo=timezone.utc)
@@ -20,6 +21,7 @@ class LabClock:
             raise ValueError("the lab clock needs a timezone-aware start (UTC)")
         self._now = start.astimezone(timezone.utc)
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[datetime], None]] = []
 
     def now(self) -> datetime:
         """The current lab time (UTC, timezone-aware)."""
@@ -37,7 +39,14 @@ class LabClock:
             raise ValueError("the lab clock only moves forward")
         with self._lock:
             self._now += step
-            return self._now
+            now = self._now
+        for listener in list(self._listeners):
+            listener(now)  # kubelets refresh tokens, agents renew caches, ... in registration order
+        return now
+
+    def on_advance(self, listener: Callable[[datetime], None]) -> None:
+        """Call ``listener(now)`` after every `advance` (time-driven work without threads or sleeps)."""
+        self._listeners.append(listener)
 
     def __repr__(self) -> str:
         return f"<LabClock {self.now().isoformat()}>"
