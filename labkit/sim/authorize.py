@@ -112,6 +112,16 @@ class Authorizer:
         return request
 
 
+def resource_policy_grants(decision: Any) -> bool:
+    """Whether a statement of the resource (trust) policy itself allowed the request.
+
+    A role's trust policy must always allow AssumeRole, even where an identity policy alone would do for
+    other resources of the same account.
+    """
+    return any(s.applies and s.effect == ALLOW and s.where.split("/")[0] in ("resource", "trust")
+               for s in decision.statements)
+
+
 _POLICY_KINDS = (
     ("identity_policies", "an identity-based policy", "identity-based policy"),
     ("resource_policy", "a resource-based policy", "resource-based policy"),

@@ -26,7 +26,7 @@ S3_SIGNATURE_MESSAGE = (
     "The request signature we calculated does not match the signature you provided. Check your key and "
     "signing method."
 )
-NOT_AUTHORIZED = "User: {principal} is not authorized to perform: {action}{on_resource} {reason}"
+NOT_AUTHORIZED = "User: {principal} is not authorized to perform: {action}{on_resource}{reason}"
 
 # meaning -> protocol -> (code, HTTP status, message)
 _AUTH_ERRORS: dict[str, dict[str, tuple[str, int, str]]] = {
@@ -86,6 +86,7 @@ def not_authorized_message(principal: str, action: str, resource: str | None, re
     on_resource = ""
     if resource and resource != "*":  # account-level actions name no resource
         on_resource = f' on resource: "{resource}"' if quote_resource else f" on resource: {resource}"
+    reason = f" {reason}" if reason else ""
     return NOT_AUTHORIZED.format(principal=principal, action=action, on_resource=on_resource, reason=reason)
 
 

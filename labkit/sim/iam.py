@@ -90,8 +90,11 @@ def _role_view(backend: Any, role: Any) -> RoleView:
     identity = [parse_document(doc) for doc in role.policies.values()]
     identity += [_managed_document(p) for p in role.managed_policies.values()]
     boundary = None
-    if role.permissions_boundary:
-        boundary = _managed_document(backend.get_policy(role.permissions_boundary))
+    boundary_arn = role.permissions_boundary
+    if isinstance(boundary_arn, Mapping):  # moto stores {"PermissionsBoundaryArn": ..., "PermissionsBoundaryType": ...}
+        boundary_arn = boundary_arn.get("PermissionsBoundaryArn")
+    if boundary_arn:
+        boundary = _managed_document(backend.get_policy(boundary_arn))
     return RoleView(
         arn=role.arn, name=role.name, role_id=role.id, account_id=role.account_id,
         trust_policy=parse_document(role.assume_role_policy_document),

@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 from labkit import facts
 from labkit.policy.size import limit, policy_size
 from labkit.sim.auth import Principal
-from labkit.sim.authorize import ALLOW, PolicySet, denial_reason, evaluate, principal_context
+from labkit.sim.authorize import ALLOW, PolicySet, denial_reason, evaluate, principal_context, resource_policy_grants
 from labkit.sim.aws_errors import (
     AccessDenied,
     InvalidIdentityToken,
@@ -177,10 +177,12 @@ class Sts:
             request = {"action": action, "resource": role_arn, "principal": {"type": "AWS", "id": principal.arn},
                        "context": {**context, **(request_tag_context(tags) if tags else {})},
                        "resource_account": role_arn_account(role_arn)}
-            effect = evaluate(request, **policies.as_kwargs()).effect if role else "ImplicitDeny"
-            if effect != ALLOW:
-                reason = denial_reason(request, policies, effect) if role else ""
-                raise AccessDenied(not_authorized_message(principal.arn, action, role_arn, reason).rstrip())
+            decision = evaluate(request, **policies.as_kwargs()) if role else None
+            if decision is not None and decision.effect == ALLOW and resource_policy_grants(decision):
+                continue
+            # A missing role, or a trust policy that does not let this caller in, gets no reason clause.
+            reason = denial_reason(request, policies, decision.effect) if decision and decision.effect != ALLOW else ""
+            raise AccessDenied(not_authorized_message(principal.arn, action, role_arn, reason))
 
     # -- AssumeRoleWithWebIdentity ------------------------------------------------------------------------------
     def assume_role_with_web_identity(self, params: Mapping[str, str]) -> str:
