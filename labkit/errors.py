@@ -11,7 +11,8 @@
     ├── NetworkBlocked(LabkitError, ConnectionRefusedError)
     │                                             the offline guard refused a non-loopback connection
     ├── LabError(LabkitError, RuntimeError)       the simulated lab could not do what was asked
-    │   └── AwsError                              an AWS error answer: code, message, HTTP status
+    │   ├── AwsError                              an AWS error answer: code, message, HTTP status
+    │   └── KubernetesError                       an API-server answer: reason (NotFound, Forbidden, ...)
     └── MissingDependency(LabkitError, ImportError)
                                                   an optional package is missing; says what to install
 
@@ -98,6 +99,15 @@ class AwsError(LabError):
         self.message = message
         self.status = status
         self.sender_fault = sender_fault
+
+
+class KubernetesError(LabError):
+    """An error the cluster's API server or kubectl gives, worded as kubectl prints it."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(f"Error from server ({reason}): {message}" if reason else f"error: {message}")
+        self.reason = reason
+        self.message = message
 
 
 class MissingDependency(LabkitError, ImportError):

@@ -59,7 +59,7 @@ def test_environment_yml_installs_labkit_itself_and_uses_conda_forge():
 def test_public_surface_is_pinned_and_sorted():
     assert labkit.__all__ == sorted(labkit.__all__)
     assert labkit.__all__ == [
-        "AwsError", "CheckFailed", "FACTS", "Fact", "InputError", "InventoryError", "LabError", "LabkitError",
+        "AwsError", "CheckFailed", "FACTS", "Fact", "InputError", "InventoryError", "KubernetesError", "LabError", "LabkitError",
         "ManifestError", "MissingDependency", "NetworkBlocked", "PolicyError", "fact",
     ]
 
