@@ -12,6 +12,10 @@ _LAZY = {
     "Lab": "labkit.sim.lab",
     "Cluster": "labkit.sim.cluster",
     "LabClock": "labkit.sim.clock",
+    "PodIdentityAgent": "labkit.sim.agent",
+    "InstanceMetadataService": "labkit.sim.imds",
+    "WebhookConfig": "labkit.sim.webhook",
+    "mutate_pod": "labkit.sim.webhook",
 }
 
 __all__ = sorted(_LAZY)
