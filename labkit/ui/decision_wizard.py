@@ -168,10 +168,11 @@ class DecisionWizard(CourseWidget):
         widgets = load_ipywidgets()
         a = answers or WizardAnswers()
         style = {"description_width": "16em"}
+        wide = widgets.Layout(width="36em")
         self.compute = widgets.ToggleButtons(options=list(COMPUTE_CHOICES), value=a.compute,
                                              description="Where do the pods run?", style=style)
         self.platform = widgets.Dropdown(options=list(PLATFORM_CHOICES), value=a.platform,
-                                         description="Which Kubernetes?", style=style)
+                                         description="Which Kubernetes?", style=style, layout=wide)
         self.cross_account = widgets.ToggleButtons(options=list(YES_NO), value=a.cross_account,
                                                    description="Needs a role in another account?", style=style)
         self.shared_role = widgets.ToggleButtons(options=list(YES_NO), value=a.shared_role,
@@ -179,14 +180,14 @@ class DecisionWizard(CourseWidget):
         self.shared_service_accounts = widgets.BoundedIntText(value=a.shared_service_accounts, min=1, max=1000,
                                                               description="How many share it?", style=style)
         self.proxy = widgets.Dropdown(options=list(PROXY_CHOICES), value=a.proxy,
-                                      description="HTTP(S) proxy?", style=style)
-        self.verdict = widgets.HTML()
-        self.verdict.add_class("labkit-wizard-verdict")
+                                      description="HTTP(S) proxy?", style=style, layout=wide)
+        self.verdict_output = widgets.HTML()
+        self.verdict_output.add_class("labkit-wizard-verdict")
         questions = self._questions()
         for question in questions:
             question.add_class("labkit-wizard-question")
             question.observe(self._render, names="value")
-        self.root = widgets.VBox([*questions, self.verdict])
+        self.root = widgets.VBox([*questions, self.verdict_output])
         self._render()
 
     def _questions(self) -> list[Any]:
@@ -208,7 +209,7 @@ class DecisionWizard(CourseWidget):
     def _render(self, change: object = None) -> None:
         """Re-render the verdict from the answers."""
         self.shared_service_accounts.disabled = not self.shared_role.value
-        self.verdict.value = self.result.to_html()
+        self.verdict_output.value = self.result.to_html()
 
     def __repr__(self) -> str:
         return f"DecisionWizard({self.result.summary()})"

@@ -154,7 +154,8 @@ class PolicyPlayground(CourseWidget):
         self.policy = widgets.Textarea(value=text, description="policy", style=style,
                                        layout=widgets.Layout(width="100%", height="16em"))
         self.policy.add_class("labkit-playground-policy")
-        self.kind = widgets.Dropdown(options=list(KIND_CHOICES), value=kind, description="kind", style=style)
+        self.kind = widgets.Dropdown(options=list(KIND_CHOICES), value=kind, description="kind", style=style,
+                                    layout=widgets.Layout(width="36em"))
         self.action = widgets.Text(value=action, description="action", style=style, layout=wide)
         self.action.add_class("labkit-playground-action")
         self.resource = widgets.Text(value=resource, description="resource", style=style, layout=wide)
@@ -164,10 +165,10 @@ class PolicyPlayground(CourseWidget):
         self.context = widgets.Textarea(value=format_context(context), description="context", style=style,
                                         placeholder="key=value, one per line", layout=widgets.Layout(width="100%"))
         self.context.add_class("labkit-playground-context")
-        self.result_view = widgets.HTML()
-        self.result_view.add_class("labkit-playground-result")
+        self.result_output = widgets.HTML()
+        self.result_output.add_class("labkit-playground-result")
         controls = [self.policy, self.kind, self.action, self.resource, self.principal, self.context]
-        self.root = widgets.VBox([*controls, self.result_view])
+        self.root = widgets.VBox([*controls, self.result_output])
         for control in controls:
             control.observe(self._render, names="value")
         self._render()
@@ -185,7 +186,7 @@ class PolicyPlayground(CourseWidget):
 
     def _render(self, change: object = None) -> None:
         """Re-render the result from the controls."""
-        self.result_view.value = self.result.to_html()
+        self.result_output.value = self.result.to_html()
 
     def __repr__(self) -> str:
         return f"PolicyPlayground({self.result.summary()})"

@@ -266,9 +266,9 @@ class TokenInspector(CourseWidget):
         self.input = widgets.Textarea(value=token or "", placeholder="eyJhbGciOi...",
                                       description="JWT", layout=widgets.Layout(width="100%", height="6em"))
         self.input.add_class("labkit-token-input")
-        self.output = widgets.HTML()
-        self.output.add_class("labkit-token-claims")
-        self.root = widgets.VBox([self.input, self.output])
+        self.claims_output = widgets.HTML()
+        self.claims_output.add_class("labkit-token-claims")
+        self.root = widgets.VBox([self.input, self.claims_output])
         self.input.observe(self._render, names="value")
         self._render()
 
@@ -279,7 +279,7 @@ class TokenInspector(CourseWidget):
 
     def _render(self, change: object = None) -> None:
         """Re-render the output from the textarea."""
-        self.output.value = self.report.to_html()
+        self.claims_output.value = self.report.to_html()
 
     def __repr__(self) -> str:
         return f"TokenInspector({self.report.summary()})"

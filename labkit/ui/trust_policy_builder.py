@@ -110,7 +110,7 @@ class TrustPolicyResult:
     test: TokenTest | None = None
 
     @property
-    def json(self) -> str:
+    def policy_json(self) -> str:
         """The policy as indented JSON (IAM does not count the white space)."""
         return json.dumps(self.policy, indent=2) if self.policy is not None else ""
 
@@ -139,7 +139,7 @@ class TrustPolicyResult:
         """The JSON block, or the input problems."""
         if self.policy is None:
             return "<p><b>Cannot build the trust policy:</b></p>" + bullet_list(self.problems)
-        return pre(self.json) + bullet_list(self.notes)
+        return pre(self.policy_json) + bullet_list(self.notes)
 
     def size_html(self) -> str:
         """A bar filled to size/limit, green, amber above 80 %, red over the limit, with the numbers."""
@@ -161,7 +161,7 @@ class TrustPolicyResult:
 
     def to_text(self) -> str:
         """The whole result as plain text."""
-        lines = [self.json or "Cannot build the trust policy: " + "; ".join(self.problems), self.size_text]
+        lines = [self.policy_json or "Cannot build the trust policy: " + "; ".join(self.problems), self.size_text]
         lines += [f"note: {note}" for note in self.notes]
         if self.test is not None:
             lines += [f"token test: {self.test.effect}", self.test.explanation]
@@ -257,28 +257,32 @@ class TrustPolicyBuilder(CourseWidget):
         sample = (SampleToken.from_jwt(token) if isinstance(token, str)
                   else token or SampleToken(namespace, service_account, audience))
         self._fixed = TrustPolicyInputs(account_id, issuer, role_name=role_name, token=sample)
+        style = {"description_width": "8em"}
+
         def text(**kwargs: Any) -> Any:
-            return widgets.Text(style={"description_width": "8em"}, **kwargs)
+            return widgets.Text(style=style, **kwargs)
 
         self.namespace = _classed(text(value=namespace, description="namespace"), "labkit-trust-namespace")
         self.service_account = _classed(text(value=service_account, description="service account"),
                                         "labkit-trust-service-account")
         self.mechanism = widgets.ToggleButtons(options=[("IRSA", "irsa"), ("Pod Identity", "pod-identity")],
-                                               value=mechanism, description="mechanism")
-        self.packing = widgets.Dropdown(options=list(PACKINGS), value=packing, description="packing")
+                                               value=mechanism, description="mechanism",
+                                               style={**style, "button_width": "8em"})
+        self.packing = widgets.Dropdown(options=list(PACKINGS), value=packing, description="packing", style=style)
         self.audience = text(value=audience, description="audience")
         choices = list(limit_choices())
         if limit not in (value for _, value in choices):
             choices.append((f"{limit:,} (custom)", limit))
-        self.limit = widgets.Dropdown(options=choices, value=limit, description="limit")
+        self.limit = widgets.Dropdown(options=choices, value=limit, description="limit", style=style,
+                                      layout=widgets.Layout(width="24em"))
         self.service_accounts = widgets.BoundedIntText(value=service_accounts, min=1, max=200,
-                                                       description="how many SAs")
+                                                       description="how many SAs", style=style)
         self.token_namespace = text(value=sample.namespace, description="token ns")
         self.token_service_account = text(value=sample.service_account, description="token SA")
         self.token_audience = text(value=sample.audience, description="token aud")
-        self.json = _classed(widgets.HTML(), "labkit-trust-json")
-        self.size = _classed(widgets.HTML(), "labkit-trust-size")
-        self.test = _classed(widgets.HTML(), "labkit-trust-test")
+        self.json_output = _classed(widgets.HTML(), "labkit-trust-json")
+        self.size_bar = _classed(widgets.HTML(), "labkit-trust-size")
+        self.test_output = _classed(widgets.HTML(), "labkit-trust-test")
         self.root = self._layout(widgets)
         for control in self._controls():
             control.observe(self._render, names="value")
@@ -291,9 +295,10 @@ class TrustPolicyBuilder(CourseWidget):
 
     def _layout(self, widgets: Any) -> Any:
         """Inputs on the left, policy and size on the right, the token test below."""
-        inputs = widgets.VBox(self._controls()[:7])
-        token = widgets.VBox([widgets.HTML("<b>Test a token</b>"), *self._controls()[7:], self.test])
-        return widgets.VBox([widgets.HBox([inputs, widgets.VBox([self.size, self.json])]), token])
+        inputs = widgets.VBox(self._controls()[:7], layout=widgets.Layout(flex="0 0 30em"))
+        output = widgets.VBox([self.size_bar, self.json_output], layout=widgets.Layout(flex="1 1 auto", min_width="0"))
+        token = widgets.VBox([widgets.HTML("<b>Test a token</b>"), *self._controls()[7:], self.test_output])
+        return widgets.VBox([widgets.HBox([inputs, output]), token])
 
     @property
     def inputs(self) -> TrustPolicyInputs:
@@ -312,9 +317,9 @@ class TrustPolicyBuilder(CourseWidget):
     def _render(self, change: object = None) -> None:
         """Re-render the outputs from the controls."""
         result = self.result
-        self.json.value = result.json_html()
-        self.size.value = result.size_html()
-        self.test.value = result.test_html()
+        self.json_output.value = result.json_html()
+        self.size_bar.value = result.size_html()
+        self.test_output.value = result.test_html()
 
     def __repr__(self) -> str:
         return f"TrustPolicyBuilder({self.result.summary()})"

@@ -104,27 +104,27 @@ def test_widget_carries_the_dom_contract_classes() -> None:
     wizard = DecisionWizard()
     questions = [w for w in wizard.root.children if "labkit-wizard-question" in w._dom_classes]
     assert len(questions) == 6
-    assert "labkit-wizard-verdict" in wizard.verdict._dom_classes
+    assert "labkit-wizard-verdict" in wizard.verdict_output._dom_classes
 
 
 def test_verdict_changes_when_compute_switches_to_fargate() -> None:
     wizard = DecisionWizard()
-    assert "pod-identity" in wizard.verdict.value and "AWS recommends EKS Pod Identity" in wizard.verdict.value
+    assert "pod-identity" in wizard.verdict_output.value and "AWS recommends EKS Pod Identity" in wizard.verdict_output.value
     wizard.compute.value = "fargate"
-    assert "<b>irsa</b>" in wizard.verdict.value and "Fargate" in wizard.verdict.value
+    assert "<b>irsa</b>" in wizard.verdict_output.value and "Fargate" in wizard.verdict_output.value
     wizard.platform.value = "rosa"
-    assert "No verdict" in wizard.verdict.value
+    assert "No verdict" in wizard.verdict_output.value
     wizard.compute.value = "ec2-linux"
-    assert "<b>irsa</b>" in wizard.verdict.value and "rosa" in wizard.verdict.value
+    assert "<b>irsa</b>" in wizard.verdict_output.value and "rosa" in wizard.verdict_output.value
 
 
 def test_sharing_count_is_only_editable_when_shared() -> None:
     wizard = DecisionWizard()
     assert wizard.shared_service_accounts.disabled
     wizard.shared_role.value = True
-    assert not wizard.shared_service_accounts.disabled and "shared-role-abac" in wizard.verdict.value
+    assert not wizard.shared_service_accounts.disabled and "shared-role-abac" in wizard.verdict_output.value
     wizard.shared_service_accounts.value = 150
-    assert "150 service accounts" in wizard.verdict.value
+    assert "150 service accounts" in wizard.verdict_output.value
 
 
 def test_text_plain_is_a_short_deterministic_line() -> None:

@@ -118,30 +118,30 @@ def test_widget_carries_the_dom_contract_classes() -> None:
     assert "labkit-playground-policy" in playground.policy._dom_classes
     assert "labkit-playground-action" in playground.action._dom_classes
     assert "labkit-playground-resource" in playground.resource._dom_classes
-    assert "labkit-playground-result" in playground.result_view._dom_classes
+    assert "labkit-playground-result" in playground.result_output._dom_classes
 
 
 def test_result_follows_the_controls() -> None:
     playground = PolicyPlayground(policy=DENY_DELETE, action="s3:GetObject", resource="arn:aws:s3:::b/k",
                                   context={})
-    assert ">Allow<" in playground.result_view.value
+    assert ">Allow<" in playground.result_output.value
     playground.action.value = "s3:DeleteObject"
-    assert "ExplicitDeny" in playground.result_view.value and "NoDelete" in playground.result_view.value
+    assert "ExplicitDeny" in playground.result_output.value and "NoDelete" in playground.result_output.value
     playground.policy.value = '{"Version": "2012-10-17", "Statement": []}'
-    assert "$.Statement" in playground.result_view.value and "Not evaluated" in playground.result_view.value
+    assert "$.Statement" in playground.result_output.value and "Not evaluated" in playground.result_output.value
     playground.policy.value = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]})
-    assert "ImplicitDeny" in playground.result_view.value
+    assert "ImplicitDeny" in playground.result_output.value
     playground.resource.value = "arn:aws:s3:::b/other"
     playground.action.value = "s3:GetObject"
-    assert ">Allow<" in playground.result_view.value
+    assert ">Allow<" in playground.result_output.value
 
 
 def test_context_control_drives_abac() -> None:
     playground = PolicyPlayground()
-    assert ">Allow<" in playground.result_view.value
+    assert ">Allow<" in playground.result_output.value
     playground.context.value = "aws:PrincipalTag/kubernetes-namespace=orders"
-    assert "ImplicitDeny" in playground.result_view.value
+    assert "ImplicitDeny" in playground.result_output.value
 
 
 def test_text_plain_is_a_short_deterministic_line() -> None:

@@ -122,17 +122,17 @@ def test_html_escapes_claims() -> None:
 def test_widget_renders_pasted_token_and_invalid_input() -> None:
     inspector = TokenInspector()
     assert "labkit-token-input" in inspector.input._dom_classes
-    assert "labkit-token-claims" in inspector.output._dom_classes
-    assert "Paste a JWT" in inspector.output.value
+    assert "labkit-token-claims" in inspector.claims_output._dom_classes
+    assert "Paste a JWT" in inspector.claims_output.value
     inspector.input.value = example_irsa_token()
-    assert "checkout-api-sa" in inspector.output.value and "2026-01-16T09:00:00Z" in inspector.output.value
+    assert "checkout-api-sa" in inspector.claims_output.value and "2026-01-16T09:00:00Z" in inspector.claims_output.value
     inspector.input.value = "garbage"
-    assert "Cannot decode" in inspector.output.value and "Traceback" not in inspector.output.value
+    assert "Cannot decode" in inspector.claims_output.value and "Traceback" not in inspector.claims_output.value
 
 
 def test_widget_uses_the_given_now() -> None:
     inspector = TokenInspector(example_irsa_token(), now=IAT + 2 * 86400)
-    assert "expired at 2026-01-16T09:00:00Z" in inspector.output.value
+    assert "expired at 2026-01-16T09:00:00Z" in inspector.claims_output.value
 
 
 def test_widget_text_plain_is_a_short_deterministic_line() -> None:

@@ -20,7 +20,7 @@ def test_default_policy_is_the_labkit_policy_builders_irsa_policy() -> None:
     result = build_trust_policy(BASE)
     expected = irsa_trust_policy("111122223333", [(EXAMPLE_ISSUER, "production", "checkout-api-sa")])
     assert result.policy == expected
-    assert json.loads(result.json) == expected
+    assert json.loads(result.policy_json) == expected
     assert result.size == policy_size(expected)
     assert result.size_text == f"{result.size} / 2,048 characters" and result.fits
     assert result.problems == () and result.notes == ()
@@ -137,57 +137,57 @@ def test_widget_carries_the_dom_contract_classes() -> None:
     builder = TrustPolicyBuilder()
     assert "labkit-trust-namespace" in builder.namespace._dom_classes
     assert "labkit-trust-service-account" in builder.service_account._dom_classes
-    assert "labkit-trust-json" in builder.json._dom_classes
-    assert "labkit-trust-size" in builder.size._dom_classes
+    assert "labkit-trust-json" in builder.json_output._dom_classes
+    assert "labkit-trust-size" in builder.size_bar._dom_classes
 
 
 def test_json_and_size_follow_the_namespace_and_service_account() -> None:
     builder = TrustPolicyBuilder(namespace="production", service_account="checkout-api-sa")
-    before_json, before_size = builder.json.value, builder.size.value
+    before_json, before_size = builder.json_output.value, builder.size_bar.value
     assert "system:serviceaccount:production:checkout-api-sa" in before_json
     assert f"{builder.result.size} / 2,048 characters" in before_size
     builder.namespace.value = "payments-prod"
-    assert "system:serviceaccount:payments-prod:checkout-api-sa" in builder.json.value
-    assert builder.size.value != before_size
+    assert "system:serviceaccount:payments-prod:checkout-api-sa" in builder.json_output.value
+    assert builder.size_bar.value != before_size
     builder.service_account.value = "ledger"
-    assert "system:serviceaccount:payments-prod:ledger" in builder.json.value
+    assert "system:serviceaccount:payments-prod:ledger" in builder.json_output.value
 
 
 def test_size_limit_and_count_controls_move_the_bar() -> None:
     builder = TrustPolicyBuilder()
     builder.service_accounts.value = 5
-    assert "over the limit" in builder.size.value
+    assert "over the limit" in builder.size_bar.value
     builder.limit.value = 8192
-    assert "/ 8,192 characters" in builder.size.value and "over the limit" not in builder.size.value
+    assert "/ 8,192 characters" in builder.size_bar.value and "over the limit" not in builder.size_bar.value
     builder.packing.value = "per-cluster"
     assert builder.result.size < build_trust_policy(replace(builder.inputs, packing="per-sa")).size
 
 
 def test_token_test_flips_when_the_policy_no_longer_names_the_token() -> None:
     builder = TrustPolicyBuilder()
-    assert "Allow" in builder.test.value
+    assert "Allow" in builder.test_output.value
     builder.namespace.value = "staging"
-    assert "ImplicitDeny" in builder.test.value
+    assert "ImplicitDeny" in builder.test_output.value
     builder.token_namespace.value = "staging"
-    assert ">Allow<" in builder.test.value
+    assert ">Allow<" in builder.test_output.value
 
 
 def test_mechanism_switch_shows_the_pod_identity_policy() -> None:
     builder = TrustPolicyBuilder()
     builder.mechanism.value = "pod-identity"
-    assert "pods.eks.amazonaws.com" in builder.json.value and "sts:TagSession" in builder.json.value
+    assert "pods.eks.amazonaws.com" in builder.json_output.value and "sts:TagSession" in builder.json_output.value
 
 
 def test_empty_namespace_shows_a_message() -> None:
     builder = TrustPolicyBuilder()
     builder.namespace.value = ""
-    assert "namespace is empty" in builder.json.value
+    assert "namespace is empty" in builder.json_output.value
 
 
 def test_widget_accepts_a_jwt_and_a_custom_limit() -> None:
     builder = TrustPolicyBuilder(token=example_irsa_token(), limit=3000)
     assert builder.token_namespace.value == "production"
-    assert "/ 3,000 characters" in builder.size.value
+    assert "/ 3,000 characters" in builder.size_bar.value
 
 
 def test_text_plain_is_a_short_deterministic_line() -> None:
