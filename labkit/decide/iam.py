@@ -115,12 +115,38 @@ def _pack(account_id: str, bindings: list[Binding], packing: Packing, limit: int
 
 
 def _longest_prefix(account_id: str, bindings: list[Binding], packing: Packing, limit: int) -> int:
-    """The most leading bindings one trust policy holds within `limit` (binary search on the prefix)."""
-    low, high = 0, len(bindings)
-    while low < high:
+    """The most leading bindings one trust policy holds within `limit`.
+
+    Sizes grow with every binding, so this is a search on the prefix length. It starts where the cost of the
+    first binding predicts and gallops from there: a few documents of about `limit` characters are measured,
+    not half of a long list (IAM's character count is linear in the document).
+    """
+    def fits(count: int) -> bool:
+        return _size(account_id, bindings[:count], packing) <= limit
+
+    first = _size(account_id, bindings[:1], packing)
+    if first > limit:
+        return 0
+    per_binding = max(1, _size(account_id, bindings[:2], packing) - first) if len(bindings) > 1 else 1
+    guess = max(1, min(len(bindings), 1 + (limit - first) // per_binding))
+    low, high, step = 1, len(bindings), 1  # fits(1) holds: `first` is within the limit
+    if fits(guess):
+        low = guess
+        while low < high:  # gallop up from the guess
+            probe = min(guess + step, high)
+            if not fits(probe):
+                high = probe - 1
+                break
+            low, step = probe, step * 2
+    else:
+        high = guess - 1
+        while high > low:  # gallop down from the guess
+            probe = max(guess - step, low)
+            if fits(probe):
+                low = probe
+                break
+            high, step = probe - 1, step * 2
+    while low < high:  # invariant: fits(low), and every count above high does not fit
         middle = (low + high + 1) // 2
-        if _size(account_id, bindings[:middle], packing) <= limit:
-            low = middle
-        else:
-            high = middle - 1
+        low, high = (middle, high) if fits(middle) else (low, middle - 1)
     return low

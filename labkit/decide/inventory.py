@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+from labkit.decide.gcpause import gc_paused
 from labkit.decide.reader import Field, Mapping
 from labkit.decide.yamlnodes import compose_all
 from labkit.errors import InventoryError
@@ -246,10 +247,11 @@ def load_inventory(path: str | Path) -> Inventory:
 
 def parse_inventory(text: str, *, file: str | None = None, name: str | None = None) -> Inventory:
     """Validate an inventory given as YAML text."""
-    documents = compose_all(text, file=file, error=InventoryError)
-    if len(documents) != 1:
-        raise InventoryError(f"expected one YAML document, found {len(documents)}", file=file)
-    return _read_inventory(Field(documents[0], "$", file).mapping(), name or "inventory")
+    with gc_paused():
+        documents = compose_all(text, file=file, error=InventoryError)
+        if len(documents) != 1:
+            raise InventoryError(f"expected one YAML document, found {len(documents)}", file=file)
+        return _read_inventory(Field(documents[0], "$", file).mapping(), name or "inventory")
 
 
 def _read_inventory(root: Mapping, default_name: str) -> Inventory:

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from labkit.decide import iam
+from labkit.decide.gcpause import gc_paused
 from labkit.decide.inventory import Account, Cluster, Inventory, Projection, SharingGroup, Workload
 from labkit.decide.proxy import agent_bypassed
 from labkit.decide.rules import Rule, Traits, Verdict, decide
@@ -192,12 +193,10 @@ class PackingRow:
     packing: str
     limit: int
     roles: int
-    characters: int  # of one trust policy holding every member
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
-        return {"packing": self.packing, "limit": self.limit, "roles": self.roles,
-                "characters_in_one_policy": self.characters}
+        return {"packing": self.packing, "limit": self.limit, "roles": self.roles}
 
 
 @dataclass(frozen=True)
@@ -206,6 +205,7 @@ class GroupPlan:
 
     group: SharingGroup
     account: Account
+    bindings: tuple[tuple[str, str, str], ...]  # (issuer, namespace, service account) of every member
     members: tuple[tuple[str, str, str], ...]  # (cluster, namespace, service account)
     irsa_members: tuple[tuple[str, str, str], ...]  # members that cannot use Pod Identity
     irsa: tuple[PackingRow, ...]
@@ -216,6 +216,10 @@ class GroupPlan:
     def mechanism(self) -> str:
         """`pod-identity` when every member can use it, else `irsa` for the shared role."""
         return "irsa" if self.irsa_members else "pod-identity"
+
+    def characters(self, packing: str = "per-sa") -> int:
+        """Characters of one IRSA trust policy holding every member (measured when asked: it can be long)."""
+        return iam.trust_characters(self.account.id, self.bindings, packing)  # type: ignore[arg-type]
 
     def roles(self, packing: str = "per-sa", limit: int | None = None) -> int:
         """IRSA roles needed for a packing and quota (the default quota when not given)."""
@@ -260,6 +264,7 @@ class GroupPlan:
                 "service_accounts": len(self.members), "clusters": len(self.associations_per_cluster),
                 "mechanism": self.mechanism, "irsa_members": len(self.irsa_members),
                 "irsa": [row.to_dict() for row in self.irsa],
+                "irsa_characters_in_one_policy": {packing: self.characters(packing) for packing in iam.PACKINGS},
                 "pod_identity": {"roles": 1, "trust_policy_characters": self.pod_identity_trust_characters,
                                  "associations_per_cluster": self.associations_per_cluster},
                 "reasons": self.reasons()}
@@ -336,13 +341,14 @@ def plan(inventory: Inventory, *, pod_identity_target_roles: bool | None = None)
     if pod_identity_target_roles is not None:
         inventory = replace(inventory, options=replace(inventory.options,
                                                        pod_identity_target_roles=pod_identity_target_roles))
-    context = _PlanContext(inventory)
-    workloads = tuple(_plan_workload(w, inventory, context) for w in inventory.workloads)
-    groups = _plan_groups(inventory, workloads, context)
-    clusters = _summarize_clusters(inventory, workloads)
-    accounts = _summarize_accounts(inventory, workloads)
-    findings = _findings(inventory, accounts, clusters, groups)
-    return Plan(inventory, workloads, accounts, clusters, groups, findings, _migrations(inventory, workloads))
+    with gc_paused():
+        context = _PlanContext(inventory)
+        workloads = tuple(_plan_workload(w, inventory, context) for w in inventory.workloads)
+        groups = _plan_groups(inventory, workloads, context)
+        clusters = _summarize_clusters(inventory, workloads)
+        accounts = _summarize_accounts(inventory, workloads)
+        findings = _findings(inventory, accounts, clusters, groups)
+        return Plan(inventory, workloads, accounts, clusters, groups, findings, _migrations(inventory, workloads))
 
 
 def _plan_workload(workload: Workload, inventory: Inventory, context: _PlanContext) -> WorkloadPlan:
@@ -446,11 +452,10 @@ def _plan_group(group: SharingGroup, inventory: Inventory, members: list[tuple[s
     """IRSA packing at every quota and packing, against one Pod Identity role."""
     account = inventory.accounts[group.account or inventory.clusters[members[0][0]].account]
     bindings = context.group_bindings(group.name)
-    rows = tuple(PackingRow(packing, limit, iam.roles_needed(account.id, bindings, packing, limit),
-                            iam.trust_characters(account.id, bindings, packing))
+    rows = tuple(PackingRow(packing, limit, iam.roles_needed(account.id, bindings, packing, limit))
                  for packing in iam.PACKINGS for limit in iam.ceilings())
     per_cluster = Counter(cluster for cluster, _, _ in members)
-    return GroupPlan(group, account, tuple(members), tuple(irsa_members), rows,
+    return GroupPlan(group, account, tuple(bindings), tuple(members), tuple(irsa_members), rows,
                      iam.characters(iam.pod_identity_trust()), dict(per_cluster))
 
 

@@ -202,7 +202,7 @@ def _group_text(group: GroupPlan) -> list[str]:
     lines = [f"Sharing group {group.group.name} ({group.group.role_name}): {len(group.members)} service accounts "
              f"in {len(group.associations_per_cluster)} clusters -> {group.mechanism}"]
     lines += _columns([(f"IRSA {packing}", *(f"{group.roles(packing, limit)} roles" for limit in limits),
-                        next(row.characters for row in group.irsa if row.packing == packing))
+                        group.characters(packing))
                        for packing in ("per-sa", "per-cluster")],
                       ("TRUST POLICY QUOTA", *(f"{limit:,}" for limit in limits), "CHARS IN ONE POLICY"))
     lines.append(f"Pod Identity: 1 role, trust policy {group.pod_identity_trust_characters} characters, "
