@@ -14,8 +14,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from labkit.ui.decision_wizard import DecisionWizard, WizardAnswers, WizardVerdict, decide_for
-    from labkit.ui.policy_playground import PlaygroundInputs, PlaygroundResult, PolicyPlayground, play
+    from labkit.ui.decision_wizard import DecisionWizard, WizardAnswers, WizardVerdict, wizard_verdict
+    from labkit.ui.policy_playground import PlaygroundInputs, PlaygroundResult, PolicyPlayground, evaluate_playground
     from labkit.ui.token_inspector import TokenInspector, TokenReport, inspect_token
     from labkit.ui.trust_policy_builder import (
         SampleToken,
@@ -30,11 +30,11 @@ _EXPORTS = {
     "DecisionWizard": "labkit.ui.decision_wizard",
     "WizardAnswers": "labkit.ui.decision_wizard",
     "WizardVerdict": "labkit.ui.decision_wizard",
-    "decide_for": "labkit.ui.decision_wizard",
+    "wizard_verdict": "labkit.ui.decision_wizard",
     "PlaygroundInputs": "labkit.ui.policy_playground",
     "PlaygroundResult": "labkit.ui.policy_playground",
     "PolicyPlayground": "labkit.ui.policy_playground",
-    "play": "labkit.ui.policy_playground",
+    "evaluate_playground": "labkit.ui.policy_playground",
     "TokenInspector": "labkit.ui.token_inspector",
     "TokenReport": "labkit.ui.token_inspector",
     "inspect_token": "labkit.ui.token_inspector",

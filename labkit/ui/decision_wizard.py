@@ -1,7 +1,7 @@
 """Decision wizard: a few questions about one workload, and the decision engine's verdict with its reasons.
 
 The rules live in labkit.decide; this module only turns answers into a one-workload inventory
-(`inventory_for`), asks the engine (`decide_for`) and renders the verdict. `DecisionWizard` is the view.
+(`inventory_for`), asks the engine (`wizard_verdict`) and renders the verdict. `DecisionWizard` is the view.
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def inventory_for(answers: WizardAnswers) -> Any:
     return parse_inventory(yaml.safe_dump(inventory_document(answers), sort_keys=False), file="wizard")
 
 
-def decide_for(answers: WizardAnswers) -> WizardVerdict:
+def wizard_verdict(answers: WizardAnswers) -> WizardVerdict:
     """Ask labkit.decide for the verdict on the answers' one workload; engine errors become a message."""
     from labkit.decide import plan
 
@@ -204,7 +204,7 @@ class DecisionWizard(CourseWidget):
     @property
     def result(self) -> WizardVerdict:
         """The engine's verdict for the current answers."""
-        return decide_for(self.answers)
+        return wizard_verdict(self.answers)
 
     def _render(self, change: object = None) -> None:
         """Re-render the verdict from the answers."""

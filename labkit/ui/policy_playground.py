@@ -1,8 +1,8 @@
 """Policy playground: edit a policy, an action, a resource and context keys; see the Decision and its reasons,
 or the validation issues (with JSON paths and lines) when the policy is malformed.
 
-The model (`play`) is pure: `PlaygroundInputs` in, `PlaygroundResult` out, through labkit.policy's `validate`
-and `evaluate`. `PolicyPlayground` is the ipywidgets view.
+The model (`evaluate_playground`) is pure: `PlaygroundInputs` in, `PlaygroundResult` out, through
+labkit.policy's `validate` and `evaluate`. `PolicyPlayground` is the ipywidgets view.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def format_context(context: Mapping[str, str | list[str] | tuple[str, ...]] | st
     return "\n".join(lines)
 
 
-def play(inputs: PlaygroundInputs) -> PlaygroundResult:
+def evaluate_playground(inputs: PlaygroundInputs) -> PlaygroundResult:
     """Validate the policy and, when IAM would accept it, evaluate the request against it."""
     issues = tuple(validate(inputs.policy, inputs.kind))
     context, input_errors = parse_context(inputs.context)
@@ -182,7 +182,7 @@ class PolicyPlayground(CourseWidget):
     @property
     def result(self) -> PlaygroundResult:
         """The model's output for the current inputs."""
-        return play(self.inputs)
+        return evaluate_playground(self.inputs)
 
     def _render(self, change: object = None) -> None:
         """Re-render the result from the controls."""

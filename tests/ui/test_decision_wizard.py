@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from labkit.decide import plan
-from labkit.ui import DecisionWizard, WizardAnswers, decide_for
+from labkit.ui import DecisionWizard, WizardAnswers, wizard_verdict
 from labkit.ui.decision_wizard import inventory_document, inventory_for
 
 BASE = WizardAnswers()
@@ -15,11 +15,11 @@ BASE = WizardAnswers()
 
 def rules(answers: WizardAnswers) -> list[str]:
     """The ids of the rules behind the verdict (group numbers left out)."""
-    return [r.rule for r in decide_for(answers).reasons if r.outcome != "group"]
+    return [r.rule for r in wizard_verdict(answers).reasons if r.outcome != "group"]
 
 
 def test_linux_on_eks_is_pod_identity_because_aws_recommends_it() -> None:
-    verdict = decide_for(BASE)
+    verdict = wizard_verdict(BASE)
     assert verdict.mechanism == "pod-identity" and verdict.error is None
     assert rules(BASE) == ["aws-recommends-pod-identity"]
     assert verdict.reasons[0].fact == "eks.aws-recommends-pod-identity"
@@ -37,7 +37,7 @@ def test_linux_on_eks_is_pod_identity_because_aws_recommends_it() -> None:
 ])
 def test_where_pod_identity_cannot_run_the_verdict_is_irsa(changes: dict[str, str], rule: str) -> None:
     answers = replace(BASE, **changes)  # type: ignore[arg-type]
-    verdict = decide_for(answers)
+    verdict = wizard_verdict(answers)
     assert verdict.mechanism == "irsa"
     assert rules(answers)[0] == rule and "irsa-needs-oidc-provider" in rules(answers)
     assert verdict.reasons[0].fact == "eks.pod-identity-unsupported"
@@ -46,7 +46,7 @@ def test_where_pod_identity_cannot_run_the_verdict_is_irsa(changes: dict[str, st
 def test_verdict_is_the_engines_for_the_same_inventory() -> None:
     for answers in (BASE, replace(BASE, compute="fargate"), replace(BASE, cross_account=True, proxy="proxy")):
         workload = plan(inventory_for(answers)).workloads[0]
-        verdict = decide_for(answers)
+        verdict = wizard_verdict(answers)
         assert verdict.mechanism == workload.mechanism
         assert [r.rule for r in verdict.reasons if r.outcome != "group"] == [r.rule.id for r in workload.reasons]
 
@@ -57,20 +57,20 @@ def test_cross_account_uses_a_target_role_with_pod_identity_and_a_provider_with_
 
 
 def test_proxy_without_the_agent_address_is_a_blocker() -> None:
-    blocked = decide_for(replace(BASE, proxy="proxy"))
+    blocked = wizard_verdict(replace(BASE, proxy="proxy"))
     assert blocked.mechanism == "pod-identity"
     assert [r.rule for r in blocked.blockers] == ["proxy-hides-agent"]
-    assert decide_for(replace(BASE, proxy="proxy-bypasses-agent")).blockers == ()
+    assert wizard_verdict(replace(BASE, proxy="proxy-bypasses-agent")).blockers == ()
     assert "Fix first" in blocked.to_html()
 
 
 def test_shared_role_adds_abac_and_the_groups_numbers() -> None:
-    verdict = decide_for(replace(BASE, shared_role=True, shared_service_accounts=50))
+    verdict = wizard_verdict(replace(BASE, shared_role=True, shared_service_accounts=50))
     assert "shared-role-abac" in rules(replace(BASE, shared_role=True))
     group = [r for r in verdict.reasons if r.outcome == "group"]
     assert group and "50 service accounts" in group[0].because
     assert {r.fact for r in group} >= {"iam.trust-policy-size-default", "eks.pod-identity-associations-per-cluster"}
-    alone = decide_for(replace(BASE, shared_role=True, shared_service_accounts=1))
+    alone = wizard_verdict(replace(BASE, shared_role=True, shared_service_accounts=1))
     assert any("1 service accounts" in r.because for r in alone.reasons if r.outcome == "group")
 
 
@@ -85,14 +85,14 @@ def test_inventory_document_describes_the_answers() -> None:
 
 
 def test_an_impossible_combination_is_the_engines_message() -> None:
-    verdict = decide_for(replace(BASE, compute="fargate", platform="rosa"))
+    verdict = wizard_verdict(replace(BASE, compute="fargate", platform="rosa"))
     assert verdict.mechanism is None
     assert verdict.error == "Fargate runs only on Amazon EKS, not on platform 'rosa'"
     assert verdict.to_text().startswith("No verdict:") and "No verdict" in verdict.to_html()
 
 
 def test_text_lists_the_verdict_and_marked_reasons() -> None:
-    text = decide_for(replace(BASE, compute="fargate")).to_text()
+    text = wizard_verdict(replace(BASE, compute="fargate")).to_text()
     assert text.splitlines()[0] == "Verdict: irsa"
     assert "+ The pod runs on Fargate" in text and "[fargate-needs-irsa; fact eks.pod-identity-unsupported]" in text
 
@@ -109,7 +109,8 @@ def test_widget_carries_the_dom_contract_classes() -> None:
 
 def test_verdict_changes_when_compute_switches_to_fargate() -> None:
     wizard = DecisionWizard()
-    assert "pod-identity" in wizard.verdict_output.value and "AWS recommends EKS Pod Identity" in wizard.verdict_output.value
+    verdict = wizard.verdict_output
+    assert "pod-identity" in verdict.value and "AWS recommends EKS Pod Identity" in verdict.value
     wizard.compute.value = "fargate"
     assert "<b>irsa</b>" in wizard.verdict_output.value and "Fargate" in wizard.verdict_output.value
     wizard.platform.value = "rosa"

@@ -8,7 +8,12 @@ import sys
 import labkit.ui
 
 
-def test_all_is_sorted_and_every_name_resolves() -> None:
+def test_all_is_pinned_sorted_and_every_name_resolves() -> None:
+    assert labkit.ui.__all__ == [
+        "DecisionWizard", "PlaygroundInputs", "PlaygroundResult", "PolicyPlayground", "SampleToken",
+        "TokenInspector", "TokenReport", "TrustPolicyBuilder", "TrustPolicyInputs", "TrustPolicyResult",
+        "WizardAnswers", "WizardVerdict", "build_trust_policy", "evaluate_playground", "inspect_token",
+        "wizard_verdict"]
     assert labkit.ui.__all__ == sorted(labkit.ui.__all__)
     for name in labkit.ui.__all__:
         assert getattr(labkit.ui, name) is not None

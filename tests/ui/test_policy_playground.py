@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from labkit.ui import PlaygroundInputs, PolicyPlayground, play
+from labkit.ui import PlaygroundInputs, PolicyPlayground, evaluate_playground
 from labkit.ui.policy_playground import format_context, parse_context
 
 BASE = PlaygroundInputs()
@@ -20,29 +20,29 @@ TRUST = {"Version": "2012-10-17", "Statement": [{
 
 
 def test_default_abac_example_allows_the_matching_namespace() -> None:
-    result = play(BASE)
+    result = evaluate_playground(BASE)
     assert result.effect == "Allow" and result.issues == () and result.input_errors == ()
     assert "identity:TeamBucket#0" in result.to_text()
 
 
 def test_abac_example_denies_another_namespace() -> None:
-    result = play(replace(BASE, context="aws:PrincipalTag/kubernetes-namespace=orders"))
+    result = evaluate_playground(replace(BASE, context="aws:PrincipalTag/kubernetes-namespace=orders"))
     assert result.effect == "ImplicitDeny"
     assert "does not apply" in result.to_text()
 
 
 def test_explicit_deny_wins_and_is_named() -> None:
-    result = play(replace(BASE, policy=json.dumps(DENY_DELETE), action="s3:DeleteObject"))
+    result = evaluate_playground(replace(BASE, policy=json.dumps(DENY_DELETE), action="s3:DeleteObject"))
     assert result.effect == "ExplicitDeny"
     assert "identity:NoDelete#1" in result.to_text()
-    assert play(replace(BASE, policy=json.dumps(DENY_DELETE), action="s3:PutObject")).effect == "Allow"
+    assert evaluate_playground(replace(BASE, policy=json.dumps(DENY_DELETE), action="s3:PutObject")).effect == "Allow"
 
 
 def test_resource_and_trust_kinds_use_the_policy_as_the_resources() -> None:
     trust = replace(BASE, policy=json.dumps(TRUST), kind="trust", action="sts:AssumeRole",
                     resource="arn:aws:iam::111122223333:role/app", principal="pods.eks.amazonaws.com", context="")
-    assert play(trust).effect == "Allow"
-    assert play(replace(trust, principal="ec2.amazonaws.com")).effect == "ImplicitDeny"
+    assert evaluate_playground(trust).effect == "Allow"
+    assert evaluate_playground(replace(trust, principal="ec2.amazonaws.com")).effect == "ImplicitDeny"
 
 
 @pytest.mark.parametrize(("policy", "path"), [
@@ -56,7 +56,7 @@ def test_resource_and_trust_kinds_use_the_policy_as_the_resources() -> None:
     ("null", "$"),
 ])
 def test_bad_policies_show_issues_with_json_paths_and_are_not_evaluated(policy: str, path: str) -> None:
-    result = play(replace(BASE, policy=policy))
+    result = evaluate_playground(replace(BASE, policy=policy))
     assert result.decision is None and result.effect == "invalid policy"
     assert path in [issue.path for issue in result.issues]
     assert "Not evaluated" in result.to_html() and path in result.to_html()
@@ -66,13 +66,14 @@ def test_issue_lines_point_into_the_text() -> None:
     policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*"},
                                                                  {"Effect": "Maybe", "Action": "s3:*",
                                                                   "Resource": "*"}]}, indent=2)
-    issue = next(i for i in play(replace(BASE, policy=policy)).issues if i.path == "$.Statement[1].Effect")
+    issues = evaluate_playground(replace(BASE, policy=policy)).issues
+    issue = next(i for i in issues if i.path == "$.Statement[1].Effect")
     assert issue.line is not None and '"Maybe"' in policy.splitlines()[issue.line - 1]
 
 
 def test_warnings_alone_still_evaluate() -> None:
     no_version = {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
-    result = play(replace(BASE, policy=json.dumps(no_version)))
+    result = evaluate_playground(replace(BASE, policy=json.dumps(no_version)))
     assert result.effect == "Allow" and any(i.severity == "warning" for i in result.issues)
 
 
@@ -82,7 +83,7 @@ def test_warnings_alone_still_evaluate() -> None:
     ({"context": "aws:SourceIp"}, "context line 1"),
 ])
 def test_input_mistakes_are_messages(changes: dict[str, str], message: str) -> None:
-    result = play(replace(BASE, **changes))  # type: ignore[arg-type]
+    result = evaluate_playground(replace(BASE, **changes))  # type: ignore[arg-type]
     assert result.decision is None and result.effect == "invalid input"
     assert any(message in error for error in result.input_errors)
 
@@ -106,8 +107,8 @@ def test_multi_valued_context_reaches_the_evaluator() -> None:
         "Effect": "Allow", "Action": "s3:PutObject", "Resource": "*",
         "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["team", "env"]}}}]}
     inputs = replace(BASE, policy=json.dumps(policy), action="s3:PutObject")
-    assert play(replace(inputs, context="aws:TagKeys=team\naws:TagKeys=env")).effect == "Allow"
-    assert play(replace(inputs, context="aws:TagKeys=team\naws:TagKeys=owner")).effect == "ImplicitDeny"
+    assert evaluate_playground(replace(inputs, context="aws:TagKeys=team\naws:TagKeys=env")).effect == "Allow"
+    assert evaluate_playground(replace(inputs, context="aws:TagKeys=team\naws:TagKeys=owner")).effect == "ImplicitDeny"
 
 
 # --- the widget, without a browser -------------------------------------------------------------------------

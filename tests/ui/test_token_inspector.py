@@ -125,7 +125,8 @@ def test_widget_renders_pasted_token_and_invalid_input() -> None:
     assert "labkit-token-claims" in inspector.claims_output._dom_classes
     assert "Paste a JWT" in inspector.claims_output.value
     inspector.input.value = example_irsa_token()
-    assert "checkout-api-sa" in inspector.claims_output.value and "2026-01-16T09:00:00Z" in inspector.claims_output.value
+    shown = inspector.claims_output.value
+    assert "checkout-api-sa" in shown and "2026-01-16T09:00:00Z" in shown
     inspector.input.value = "garbage"
     assert "Cannot decode" in inspector.claims_output.value and "Traceback" not in inspector.claims_output.value
 
