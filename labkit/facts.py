@@ -159,6 +159,17 @@ _ROWS = (
          "IRSA cross-account: the target account creates an OIDC provider for the cluster's issuer, or the pod "
          "chains AssumeRole from its IRSA role.",
          "https://docs.aws.amazon.com/eks/latest/userguide/cross-account-access.html", "2026-03-06"),
+    Fact("eks.irsa-trust-conditions", ("aud", "sub"),
+         "An IRSA trust statement should pin both <issuer>:aud (sts.amazonaws.com) and <issuer>:sub "
+         "(system:serviceaccount:<namespace>:<name>); without sub any service account of the cluster can assume "
+         "the role. StringEquals compares literally: a * in it matches only a literal *.",
+         "https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html; "
+         "IAM condition operators (String condition operators)", "2026-03-06"),
+    Fact("eks.static-credentials", "anti-pattern",
+         "Long-lived access keys in Secrets or env do not rotate, sit in etcd and git, and outrank IRSA and "
+         "Pod Identity in the SDK's credential chain.",
+         "https://docs.aws.amazon.com/eks/latest/userguide/service-accounts.html; botocore credential chain",
+         "2026-03-06"),
     Fact("eks.irsa-token-expiration", 86400,
          "The webhook asks the kubelet for an IRSA token of 86,400 s by default (minimum 600); the Pod Identity "
          "default is jittered to 79,200-86,400 s.", _WEBHOOK, "2026-03-06",
