@@ -43,6 +43,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from labkit.sim.clock import LabClock
@@ -50,6 +51,7 @@ from labkit.sim.clock import LabClock
 __all__ = [
     "AGENT_IPV4",
     "AGENT_IPV6",
+    "EKS_AUTH_CLIENT_CONFIG",
     "AgentConfig",
     "AgentRequest",
     "EksAuthClient",
@@ -79,6 +81,11 @@ EKS_AUTH_FAULTS = {
     "ResourceNotFoundException": "client",
     "ServiceUnavailableException": "server",
 }
+# The agent's EKS Auth client: 500 ms dial timeout, 1 s per attempt, the SDK's standard retryer (3 attempts).
+# The lab builds its boto3 ``eks-auth`` client with this config, the node role's credentials and its endpoint.
+EKS_AUTH_CLIENT_CONFIG = Config(
+    connect_timeout=0.5, read_timeout=1, retries={"mode": "standard", "total_max_attempts": 3}
+)
 _JWT_ALGORITHMS = frozenset(
     {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512",
      "EdDSA", "none"}

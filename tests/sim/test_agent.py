@@ -20,7 +20,7 @@ from botocore.stub import Stubber
 from botocore.utils import ContainerMetadataFetcher, MetadataRetrievalError
 
 from labkit import netguard
-from labkit.sim.agent import AgentConfig, PodIdentityAgent
+from labkit.sim.agent import EKS_AUTH_CLIENT_CONFIG, AgentConfig, PodIdentityAgent
 from labkit.sim.clock import LabClock
 
 ARN = "arn:aws:sts::111122223333:assumed-role/s3-reader/eks-lab-web-1234"
@@ -500,7 +500,7 @@ def test_botocore_calling_the_loopback_port_directly_is_refused(agent: PodIdenti
 def test_real_eks_auth_client_shapes(clock: LabClock) -> None:
     """A real botocore eks-auth client (stubbed, no network): its reply and error shapes are what the agent reads."""
     client = boto3.session.Session().client("eks-auth", region_name="us-west-2", aws_access_key_id="AKIDLAB",
-                                            aws_secret_access_key="lab")
+                                            aws_secret_access_key="lab", config=EKS_AUTH_CLIENT_CONFIG)
     reply = FakeEksAuth(clock).reply(7)
     reply["credentials"]["expiration"] = clock.now() + timedelta(hours=6)
     token = token_for(clock)
