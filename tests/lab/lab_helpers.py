@@ -59,3 +59,10 @@ def create_role(lab: Lab, name: str, trust: str, *policies: Mapping[str, Any], a
     if policies:
         iam.put_role_policy(RoleName=name, PolicyName="inline", PolicyDocument=doc(*policies))
     return arn
+
+
+def big_trust(size: int) -> str:
+    """A valid trust policy of about `size` non-whitespace characters."""
+    statement = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole",
+                 "Condition": {"StringEquals": {"sts:ExternalId": "x" * size}}}
+    return doc(statement)

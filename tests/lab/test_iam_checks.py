@@ -9,16 +9,9 @@ from botocore.exceptions import ClientError
 
 from labkit.sim import Lab
 
-from lab_helpers import allow, doc, error_code
+from lab_helpers import allow, big_trust, doc, error_code
 
 TRUST = {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
-
-
-def big_trust(size: int) -> str:
-    """A valid trust policy of about `size` non-whitespace characters."""
-    statement = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole",
-                 "Condition": {"StringEquals": {"sts:ExternalId": "x" * size}}}
-    return doc(statement)
 
 
 def refused(call: object) -> tuple[str, str]:

@@ -9,8 +9,7 @@ from botocore.exceptions import ClientError
 
 from labkit.sim import Lab
 
-from lab_helpers import error_code
-from test_iam_checks import big_trust
+from lab_helpers import big_trust, error_code
 
 
 @pytest.fixture(scope="module")
