@@ -12,10 +12,10 @@ import ipaddress
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from labkit.policy.variables import MissingVariable, Template, literal_template, parse_template, resolve_parts
 from labkit.policy.wildcard import arn_regex, arn_segments, compile_glob, compile_regex, glob_regex
@@ -211,46 +211,65 @@ _LOWER = {name.lower(): name for name in OPERATORS}
 
 
 # --- how request values meet policy values: the plain form and the wrappers ----------------------------
+# A clause is compiled into `matches(value) -> bool`: one request value against the OR of the policy
+# values, already negated for Not- operators. The wrappers decide how a set of request values combines.
 
-SetTest = Callable[[Operator, Values, tuple[Any, ...]], bool]
-
-
-def _value_matches(op: Operator, value: str, prepared: tuple[Any, ...]) -> bool:
-    """One request value against the OR of the policy values, negated for Not- operators."""
-    hit = any(op.test(value, wanted) for wanted in prepared)
-    return not hit if op.negated else hit
+Matches = Callable[[str], bool]
+SetTest = Callable[[Values, Matches, bool], bool]
 
 
-def plain(op: Operator, values: Values, prepared: tuple[Any, ...]) -> bool:
+def plain(values: Values, matches: Matches, negated: bool) -> bool:
     """No qualifier: a missing key fails, except that Not- operators hold when there is nothing to match."""
     if not values:
-        return op.negated
-    if op.negated:
-        return all(_value_matches(op, v, prepared) for v in values)
-    return any(_value_matches(op, v, prepared) for v in values)
+        return negated
+    if len(values) == 1:  # the common single-valued key: all() and any() agree
+        return matches(values[0])
+    if negated:
+        return all(map(matches, values))
+    return any(map(matches, values))
 
 
-def for_any_value(op: Operator, values: Values, prepared: tuple[Any, ...]) -> bool:
+def for_any_value(values: Values, matches: Matches, negated: bool) -> bool:
     """ForAnyValue: at least one request value matches; a missing or empty set fails."""
-    return bool(values) and any(_value_matches(op, v, prepared) for v in values or ())
+    return bool(values) and any(map(matches, values or ()))
 
 
-def for_all_values(op: Operator, values: Values, prepared: tuple[Any, ...]) -> bool:
+def for_all_values(values: Values, matches: Matches, negated: bool) -> bool:
     """ForAllValues: every request value matches; a missing or empty set holds (vacuously true)."""
-    return all(_value_matches(op, v, prepared) for v in values or ())
+    return all(map(matches, values or ()))
 
 
-def null(op: Operator, values: Values, prepared: tuple[Any, ...]) -> bool:
-    """Null: 'true' wants the key absent, 'false' wants it present."""
-    absent = "true" if not values else "false"
-    return absent in prepared
+def null(values: Values, matches: Matches, negated: bool) -> bool:
+    """Null: 'true' wants the key absent, 'false' wants it present (`matches` tests the policy values)."""
+    return matches("true" if not values else "false")
 
 
 def if_exists(inner: SetTest) -> SetTest:
     """...IfExists: a missing key holds; otherwise the wrapped test decides."""
-    def test(op: Operator, values: Values, prepared: tuple[Any, ...]) -> bool:
-        return True if not values else inner(op, values, prepared)
+    def test(values: Values, matches: Matches, negated: bool) -> bool:
+        return True if not values else inner(values, matches, negated)
     return test
+
+
+# Operators whose test is equality after a normalisation: their policy values go into a set.
+_NORMALISE: dict[str, Callable[[str], str]] = {
+    "StringEquals": str, "StringNotEquals": str, "StringEqualsIgnoreCase": str.casefold,
+    "StringNotEqualsIgnoreCase": str.casefold, "Bool": str.lower, "Null": str,
+}
+
+
+def value_matcher(op: Operator, prepared: tuple[Any, ...]) -> Matches:
+    """`matches(value)` for one clause: a set lookup where the operator allows it, else the operator's test."""
+    normalise = _NORMALISE.get(op.name)
+    if normalise is not None:
+        wanted = frozenset(prepared)
+        if normalise is str:
+            return (lambda v: v not in wanted) if op.negated else wanted.__contains__
+        return (lambda v: normalise(v) not in wanted) if op.negated else (lambda v: normalise(v) in wanted)
+    test = op.test
+    if op.negated:
+        return lambda v: not any(test(v, p) for p in prepared)
+    return lambda v: any(test(v, p) for p in prepared)
 
 
 @dataclass(frozen=True)
@@ -294,6 +313,8 @@ class Clause:
     values: tuple[str, ...]
     templates: tuple[Template, ...]
     prepared: tuple[Any, ...] | None  # None: values hold variables, prepared per request
+    key_lower: str = ""  # condition key names are case-insensitive
+    matches: Matches | None = field(default=None, repr=False, compare=False)  # when `prepared` is known
 
     @classmethod
     def build(cls, operator: str, key: str, values: tuple[str, ...], *, variables: bool = True) -> Clause:
@@ -303,22 +324,21 @@ class Clause:
         templates = tuple(parse_template(v) if use_vars else literal_template(v) for v in values)
         dynamic = any(t.needs_context for t in templates)
         prepared = None if dynamic else tuple(_prepare(spec.base, t, {}) for t in templates)
-        return cls(spec, key, values, templates, prepared)
-
-    @property
-    def key_lower(self) -> str:
-        """Condition key names are case-insensitive."""
-        return self.key.lower()
+        matches = None if prepared is None else value_matcher(spec.base, prepared)
+        return cls(spec, key, values, templates, prepared, key.lower(), matches)
 
     def evaluate(self, context: Mapping[str, tuple[str, ...]]) -> ConditionResult:
         """Test the request context; a variable without a value makes the clause fail."""
-        request_values = context.get(self.key.lower())
-        try:
-            prepared = self.prepared if self.prepared is not None else tuple(
-                _prepare(self.spec.base, t, context) for t in self.templates)
-        except MissingVariable as missing:
-            return ConditionResult(self, False, request_values, missing.variable.text)
-        return ConditionResult(self, self.spec.test(self.spec.base, request_values, prepared), request_values)
+        request_values = context.get(self.key_lower)
+        matches = self.matches
+        if matches is None:
+            try:
+                prepared = tuple(_prepare(self.spec.base, t, context) for t in self.templates)
+            except MissingVariable as missing:
+                return ConditionResult(self, False, request_values, missing.variable.text)
+            matches = value_matcher(self.spec.base, prepared)
+        spec = self.spec
+        return ConditionResult(self, spec.test(request_values, matches, spec.base.negated), request_values)
 
 
 def _prepare(op: Operator, template: Template, context: Mapping[str, tuple[str, ...]]) -> Any:
@@ -344,9 +364,8 @@ def condition_values(value: Any) -> tuple[str, ...]:
     return tuple(v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v) for v in items)
 
 
-@dataclass(frozen=True)
-class ConditionResult:
-    """One clause's outcome, with what the request had, so the explanation can say why."""
+class ConditionResult(NamedTuple):
+    """One clause's outcome, with what the request had, so the explanation can say why (a cheap immutable tuple)."""
 
     clause: Clause
     matched: bool

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 if TYPE_CHECKING:
     from labkit.policy.condition import ConditionResult
@@ -19,8 +19,9 @@ Effect = Literal["Allow", "ExplicitDeny", "ImplicitDeny"]
 EFFECTS: tuple[Effect, ...] = ("Allow", "ExplicitDeny", "ImplicitDeny")
 
 
-@dataclass(frozen=True, slots=True)
-class ElementMatch:
+# The per-statement results are NamedTuples: immutable values like the frozen dataclasses elsewhere, but
+# built several times per request, and a tuple is several times cheaper to create than a frozen dataclass.
+class ElementMatch(NamedTuple):
     """Whether one element (Action, Resource, Principal and their Not- forms) matched, and the entry that decided."""
 
     matched: bool
@@ -45,8 +46,7 @@ class ElementMatch:
         return f"{self.element} has no entry matching {subject}"
 
 
-@dataclass(frozen=True, slots=True)
-class StatementResult:
+class StatementResult(NamedTuple):
     """One statement's verdict for the request: does it apply, and if not, which element stopped it."""
 
     where: str  # the policy: "identity", "identity/ReadOnly", "resource", "trust", "boundary", "session"
@@ -134,6 +134,10 @@ class Decision:
             return f"<Decision {self.effect} by {', '.join(s.ref for s in self.decided_by)}>"
         return f"<Decision {self.effect}: {self.rule}>"
 
+    def decided(self, result: StatementResult) -> bool:
+        """Whether `result` is one of the deciding statements (by identity: results are tuples)."""
+        return any(result is d for d in self.decided_by)
+
     def explain(self) -> str:
         """Text a learner can follow: the request, the rule, the deciding statements, and why others did not apply."""
         r = self.request
@@ -142,7 +146,7 @@ class Decision:
         if self.decided_by:
             lines.append("Decided by:")
             lines += [f"  {s.ref} ({s.effect}): {s.why(r)}" for s in self.decided_by]
-        others = [s for s in self.statements if s not in self.decided_by]
+        others = [s for s in self.statements if not self.decided(s)]
         if others:
             lines.append("Other statements:")
             lines += [f"  {s.ref} ({s.effect}) {'applies' if s.applies else 'does not apply'}: {s.why(r)}"
@@ -164,7 +168,7 @@ class Decision:
     def _repr_html_(self) -> str:
         """A small table for notebooks: the effect, the rule, and one row per statement."""
         colour = {"Allow": "#1a7f37", "ExplicitDeny": "#cf222e", "ImplicitDeny": "#9a6700"}[self.effect]
-        rows = "".join(_html_row(s, s in self.decided_by, self.request) for s in self.statements)
+        rows = "".join(_html_row(s, self.decided(s), self.request) for s in self.statements)
         r = self.request
         return (f'<div class="labkit-decision"><p><b style="color:{colour}">{self.effect}</b> '
                 f"<code>{html.escape(r.action)}</code> on <code>{html.escape(r.resource)}</code> by "

@@ -32,105 +32,95 @@ def evaluate(
     req = as_request(request)
     boundary = _optional(permissions_boundary, "boundary")
     session = _optional(session_policy, "session")
-    results = Results(
+    return Results(
+        req,
         identity=_evaluate_all(_identity(identity_policies), req),
         resource=_evaluate_resource(resource_policy, req, boundary is not None),
-        boundary=_evaluate_all(_single("boundary", boundary), req),
-        session=_evaluate_all(_single("session", session), req),
-        has_boundary=boundary is not None,
-        has_session=session is not None,
-        has_resource_policy=resource_policy is not None,
-    )
-    return results.decide(req)
+        boundary=None if boundary is None else _evaluate_all(_single("boundary", boundary), req),
+        session=None if session is None else _evaluate_all(_single("session", session), req),
+    ).decide()
 
 
 class Results:
-    """Statement verdicts per policy type, and the rules that combine them."""
+    """Statement verdicts per policy type (None: no such policy), and the rules that combine them."""
 
-    def __init__(self, *, identity: list[StatementResult], resource: list[StatementResult],
-                 boundary: list[StatementResult], session: list[StatementResult],
-                 has_boundary: bool, has_session: bool, has_resource_policy: bool) -> None:
-        self.identity, self.resource, self.boundary, self.session = identity, resource, boundary, session
-        self.has_boundary, self.has_session = has_boundary, has_session
-        self.has_resource_policy = has_resource_policy
-        self.all = tuple(identity + resource + boundary + session)
-
-    def allows(self, results: list[StatementResult]) -> list[StatementResult]:
-        """Statements that apply with Allow."""
-        return [r for r in results if r.applies and r.effect == "Allow"]
-
-    @property
-    def boundary_ok(self) -> bool:
-        """No boundary, or the boundary allows."""
-        return not self.has_boundary or bool(self.allows(self.boundary))
-
-    @property
-    def session_ok(self) -> bool:
-        """No session policy, or it allows."""
-        return not self.has_session or bool(self.allows(self.session))
+    def __init__(self, req: Request, *, identity: list[StatementResult], resource: list[StatementResult] | None,
+                 boundary: list[StatementResult] | None, session: list[StatementResult] | None) -> None:
+        self.req = req
+        self.all = tuple(identity + (resource or []) + (boundary or []) + (session or []))
+        self.has_resource_policy = resource is not None
+        self.identity, self.resource = _allows(identity), _allows(resource)
+        self.boundary, self.session = _allows(boundary), _allows(session)
+        self.boundary_ok = boundary is None or bool(self.boundary)  # no boundary, or it allows
+        self.session_ok = session is None or bool(self.session)  # no session policy, or it allows
 
     def caps(self) -> list[StatementResult]:
         """The boundary and session statements that let an allow through."""
-        return self.allows(self.boundary) + self.allows(self.session)
+        return self.boundary + self.session
 
-    def decide(self, req: Request) -> Decision:
+    def decide(self) -> Decision:
         """Explicit deny first, then the allow rules for the caller's kind and account."""
         denies = [r for r in self.all if r.applies and r.effect == "Deny"]
         if denies:
-            return self._decision("ExplicitDeny", req, denies, "explicit-deny")
-        principal = req.principal
+            return self._decision("ExplicitDeny", denies, "explicit-deny")
+        req, principal = self.req, self.req.principal
         if principal is None or principal.type != "AWS":
-            return self._decide_service_or_federated(req)
-        if req.account is None or principal.account is None or req.account == principal.account:
-            return self._decide_same_account(req, principal)
-        return self._decide_cross_account(req)
+            return self._decide_service_or_federated()
+        owner = req.account
+        if owner is None or principal.account is None or owner == principal.account:
+            return self._decide_same_account(principal)
+        return self._decide_cross_account()
 
-    def _decide_service_or_federated(self, req: Request) -> Decision:
+    def _decide_service_or_federated(self) -> Decision:
         """Service and web-identity callers have no identity policies: the trust policy decides."""
-        grants = self.allows(self.resource)
-        if grants:
-            return self._decision("Allow", req, grants, "resource-allow")
-        return self._identity_or_deny(req, [])
+        if self.resource:
+            return self._decision("Allow", self.resource, "resource-allow")
+        return self._identity_or_deny([])
 
-    def _decide_same_account(self, req: Request, principal: Principal) -> Decision:
+    def _decide_same_account(self, principal: Principal) -> Decision:
         """Same account: the union of identity and resource grants, with the caps that apply to each."""
-        grants = self.allows(self.resource)
+        grants = self.resource
         standalone = [g for g in grants if _standalone(g, principal)]
         if standalone:
-            return self._decision("Allow", req, standalone, "resource-allow")
+            return self._decision("Allow", standalone, "resource-allow")
         role_grants = [g for g in grants if g.principal is not None and g.principal.kind in ("role", "any")]
         if role_grants and self.boundary_ok and self.session_ok:
-            return self._decision("Allow", req, role_grants + self.caps(), "resource-allow")
-        if self.key_policy_blocks_iam(req, grants):
-            return self._decision("ImplicitDeny", req, [], "kms-key-policy")
-        return self._identity_or_deny(req, role_grants)
+            return self._decision("Allow", role_grants + self.caps(), "resource-allow")
+        if self.key_policy_blocks_iam():
+            return self._decision("ImplicitDeny", [], "kms-key-policy")
+        return self._identity_or_deny(role_grants)
 
-    def key_policy_blocks_iam(self, req: Request, grants: list[StatementResult]) -> bool:
+    def key_policy_blocks_iam(self) -> bool:
         """KMS: identity policies count only when the key policy allows the account (its root principal)."""
-        if not self.has_resource_policy or req.action.split(":", 1)[0].lower() != "kms":
+        if not self.has_resource_policy or self.req.action.split(":", 1)[0].lower() != "kms":
             return False
-        return not any(g.principal is not None and g.principal.kind == "account" for g in grants)
+        return not any(g.principal is not None and g.principal.kind == "account" for g in self.resource)
 
-    def _decide_cross_account(self, req: Request) -> Decision:
+    def _decide_cross_account(self) -> Decision:
         """Cross-account: the identity side and the resource policy must both allow."""
-        grants, own = self.allows(self.resource), self.allows(self.identity)
+        grants, own = self.resource, self.identity
         if grants and own and self.boundary_ok and self.session_ok:
-            return self._decision("Allow", req, own + grants + self.caps(), "cross-account")
+            return self._decision("Allow", own + grants + self.caps(), "cross-account")
         rule = ("cross-account-resource" if not grants else "cross-account-identity" if not own
                 else "boundary" if not self.boundary_ok else "session")
-        return self._decision("ImplicitDeny", req, [], rule)
+        return self._decision("ImplicitDeny", [], rule)
 
-    def _identity_or_deny(self, req: Request, other_grants: list[StatementResult]) -> Decision:
+    def _identity_or_deny(self, other_grants: list[StatementResult]) -> Decision:
         """Allow through identity policies within the caps, else an implicit deny naming the missing piece."""
-        own = self.allows(self.identity)
+        own = self.identity
         if own and self.boundary_ok and self.session_ok:
-            return self._decision("Allow", req, own + self.caps(), "identity-allow")
+            return self._decision("Allow", own + self.caps(), "identity-allow")
         if own or other_grants:
-            return self._decision("ImplicitDeny", req, [], "boundary" if not self.boundary_ok else "session")
-        return self._decision("ImplicitDeny", req, [], "no-allow")
+            return self._decision("ImplicitDeny", [], "boundary" if not self.boundary_ok else "session")
+        return self._decision("ImplicitDeny", [], "no-allow")
 
-    def _decision(self, effect: Any, req: Request, decided_by: list[StatementResult], rule: str) -> Decision:
-        return Decision(effect, req, tuple(decided_by), self.all, rule)
+    def _decision(self, effect: Any, decided_by: list[StatementResult], rule: str) -> Decision:
+        return Decision(effect, self.req, tuple(decided_by), self.all, rule)
+
+
+def _allows(results: list[StatementResult] | None) -> list[StatementResult]:
+    """Statements that apply with Allow."""
+    return [r for r in results if r.applies and r.effect == "Allow"] if results else []
 
 
 def _standalone(grant: StatementResult, principal: Principal) -> bool:
@@ -143,10 +133,13 @@ def _standalone(grant: StatementResult, principal: Principal) -> bool:
 
 def _identity(policies: Iterable[PolicyLike] | PolicyLike) -> list[tuple[str, Policy]]:
     """Identity policies with their labels: `identity`, `identity/<name>` or `identity[<i>]`."""
-    if isinstance(policies, (Mapping, str, Policy)) or is_named_pair(policies):
-        policies = [policies]  # type: ignore[list-item]
-    parsed = [as_policy(p, kind="identity") for p in policies]  # type: ignore[union-attr]
-    return [(_label("identity", p, i if len(parsed) > 1 else None), p) for i, p in enumerate(parsed)]
+    if type(policies) not in (list, tuple) or is_named_pair(policies):  # lists first: isinstance(x, Mapping) is slow
+        single = isinstance(policies, (Mapping, str, Policy)) or is_named_pair(policies)
+        policies = [policies] if single else list(policies)  # type: ignore[arg-type, list-item]
+    parsed = [p if type(p) is Policy else as_policy(p, kind="identity") for p in policies]  # type: ignore[union-attr]
+    if len(parsed) == 1:
+        return [(_label("identity", parsed[0], None), parsed[0])]
+    return [(_label("identity", p, i), p) for i, p in enumerate(parsed)]
 
 
 def _label(slot: str, policy: Policy, index: int | None) -> str:
@@ -166,11 +159,11 @@ def _single(slot: str, policy: Policy | None) -> list[tuple[str, Policy]]:
     return [(_label(slot, policy, None), policy)] if policy else []
 
 
-def _evaluate_resource(value: PolicyLike | None, req: Request, has_boundary: bool) -> list[StatementResult]:
-    """The resource (or trust) policy's statements, with Principal matching."""
+def _evaluate_resource(value: PolicyLike | None, req: Request, has_boundary: bool) -> list[StatementResult] | None:
+    """The resource (or trust) policy's statements, with Principal matching; None without one."""
     policy = _optional(value, "resource")
     if policy is None:
-        return []
+        return None
     slot = "trust" if policy.kind == "trust" else "resource"
     label = _label(slot, policy, None)
     return [_evaluate_statement(s, label, req, principal=True, has_boundary=has_boundary)
@@ -187,7 +180,7 @@ def _evaluate_statement(s: Statement, where: str, req: Request, *, principal: bo
     """One statement: action, then resource, then principal, then conditions; stops at the first miss."""
     action = s.action.match(req.action)
     if not action.matched:
-        return StatementResult(where, s, False, action)
+        return _action_miss(s, where, action)
     resource = s.resource.match(req.resource, req.context)
     if not resource.matched:
         return StatementResult(where, s, False, action, resource)
@@ -201,6 +194,15 @@ def _evaluate_statement(s: Statement, where: str, req: Request, *, principal: bo
         if not result.matched:
             return StatementResult(where, s, False, action, resource, who, tuple(conditions))
     return StatementResult(where, s, True, action, resource, who, tuple(conditions))
+
+
+def _action_miss(s: Statement, where: str, action: ElementMatch) -> StatementResult:
+    """The result for a statement whose Action does not cover the request: the same every time, so kept."""
+    memo = s.misses
+    found = memo.get(where)
+    if found is None or found.action is not action:
+        found = memo[where] = StatementResult(where, s, False, action)
+    return found
 
 
 def _principal_match(s: Statement, req: Request, has_boundary: bool) -> ElementMatch:

@@ -29,6 +29,8 @@ class Statement:
     principal: PrincipalElement | None
     conditions: tuple[Clause, ...]
     document: Mapping[str, Any] = field(repr=False, compare=False)
+    # where-label -> the (immutable) result for "Action does not cover the request", reused across requests
+    misses: dict[str, Any] = field(default_factory=dict, repr=False, compare=False, hash=False)
 
     @property
     def path(self) -> str:

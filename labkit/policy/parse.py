@@ -51,7 +51,7 @@ def as_policy(value: PolicyLike, *, kind: Kind, default_name: str | None = None)
 
 def is_named_pair(value: Any) -> bool:
     """`("ReadOnly", {...})` (or a 2-item JSON list): a name and a policy; a name never starts with `{`."""
-    return (isinstance(value, (tuple, list)) and len(value) == 2 and isinstance(value[0], str)
+    return (type(value) in (tuple, list) and len(value) == 2 and isinstance(value[0], str)
             and not value[0].lstrip().startswith("{") and isinstance(value[1], (Mapping, str, Policy)))
 
 

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Any
 
 from labkit.errors import PolicyError
@@ -32,7 +33,7 @@ class Principal:
             return cls("Service", text)
         return cls("AWS", text)
 
-    @property
+    @cached_property
     def account(self) -> str | None:
         """The account the principal belongs to, when its id says so."""
         if ACCOUNT_ID.match(self.id):
@@ -42,7 +43,7 @@ class Principal:
             return parts[4]
         return None
 
-    @property
+    @cached_property
     def kind(self) -> str:
         """account, user, role, session, federated-user, federated, service or other."""
         if self.type != "AWS":
@@ -56,7 +57,7 @@ class Principal:
                 return kind
         return "other"
 
-    @property
+    @cached_property
     def role_arn(self) -> str | None:
         """For a role session, the ARN of its role (without path: IAM keeps only the name in sessions)."""
         if self.kind != "session":
@@ -82,56 +83,69 @@ class Request:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Request:
         """Build from `{action, resource, principal: {type, id}, context, resource_account?}`."""
-        for required in ("action", "resource"):
-            if not isinstance(data.get(required), str) or not data[required]:
-                raise PolicyError(f"request needs a string {required!r}", path=f"$.{required}")
+        action, resource = data.get("action"), data.get("resource")
+        for name, value in (("action", action), ("resource", resource)):
+            if type(value) is not str or not value:
+                raise PolicyError(f"request needs a string {name!r}", path=f"$.{name}")
         principal = _principal(data.get("principal"))
         context = normalize_context(data.get("context") or {}, principal)
         account = data.get("resource_account")
-        return cls(data["action"], data["resource"], principal, context, str(account) if account else None)
+        return cls(action, resource, principal, context, str(account) if account else None)  # type: ignore[arg-type]
 
     @property
     def account(self) -> str | None:
         """The account that owns the resource: as given, else from the resource ARN."""
-        if self.resource_account:
-            return self.resource_account
-        parts = self.resource.split(":", 5)
-        if len(parts) == 6 and ACCOUNT_ID.match(parts[4]):
-            return parts[4]
-        return None
+        return self.resource_account or arn_account(self.resource)
 
     def values(self, key: str) -> tuple[str, ...] | None:
         """The context values of `key` (any case), or None when the request lacks the key."""
         return self.context.get(key.lower())
 
 
+@lru_cache(maxsize=4096)
+def arn_account(arn: str) -> str | None:
+    """The account segment of an ARN, when it has one (S3 bucket ARNs do not)."""
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and ACCOUNT_ID.match(parts[4]):
+        return parts[4]
+    return None
+
+
 def as_request(request: Request | Mapping[str, Any]) -> Request:
     """Accept a Request or the mapping form used by iam-sample.json."""
-    return request if isinstance(request, Request) else Request.from_mapping(request)
+    return request if type(request) is Request else Request.from_mapping(request)  # type: ignore[arg-type]
 
 
 def _principal(value: Any) -> Principal | None:
     """The principal from `{type, id}`, a bare id string, or nothing."""
     if value is None:
         return None
-    if isinstance(value, Principal):
-        return value
-    if isinstance(value, str):
-        return Principal.parse(value)
-    if isinstance(value, Mapping) and isinstance(value.get("id"), str):
+    if type(value) is not dict:
+        if isinstance(value, Principal):
+            return value
+        if isinstance(value, str):
+            return Principal.parse(value)
+    if isinstance(value, (dict, Mapping)) and isinstance(value.get("id"), str):
         kind = value.get("type") or Principal.parse(value["id"]).type
         if kind not in PRINCIPAL_TYPES:
             raise PolicyError(f"principal type must be one of {', '.join(PRINCIPAL_TYPES)}",
                               path="$.principal.type")
-        return Principal(kind, value["id"])
+        return _interned(kind, value["id"])
     raise PolicyError("principal must be {type, id} or an ARN string", path="$.principal")
+
+
+@lru_cache(maxsize=1024)
+def _interned(kind: str, principal_id: str) -> Principal:
+    """One Principal per (type, id), so its parsed properties and derived keys are computed once."""
+    return Principal(kind, principal_id)
 
 
 def normalize_context(context: Mapping[str, Any], principal: Principal | None) -> dict[str, tuple[str, ...]]:
     """Lower-case keys, make every value a tuple of strings, and add the keys AWS derives from the principal."""
-    out = {str(key).lower(): _strings(value) for key, value in context.items()}
-    for key, value in _derived(principal).items():
-        out.setdefault(key, (value,))
+    out = {str(key).lower(): (value,) if type(value) is str else _strings(value) for key, value in context.items()}
+    for key, values in _derived(principal).items():
+        if key not in out:
+            out[key] = values
     return out
 
 
@@ -147,15 +161,16 @@ def _string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _derived(principal: Principal | None) -> dict[str, str]:
+@lru_cache(maxsize=1024)
+def _derived(principal: Principal | None) -> dict[str, tuple[str]]:
     """Global keys AWS puts in every request from an AWS principal (aws:PrincipalArn is the role for sessions)."""
     if principal is None or principal.type != "AWS":
         return {}
-    derived: dict[str, str] = {}
+    derived: dict[str, tuple[str]] = {}
     if principal.account:
-        derived["aws:principalaccount"] = principal.account
+        derived["aws:principalaccount"] = (principal.account,)
     if principal.kind in ("user", "role", "session", "federated-user"):
-        derived["aws:principalarn"] = principal.role_arn or principal.id
+        derived["aws:principalarn"] = (principal.role_arn or principal.id,)
     if principal.kind == "user":
-        derived["aws:username"] = principal.id.rsplit("/", 1)[-1]
+        derived["aws:username"] = (principal.id.rsplit("/", 1)[-1],)
     return derived

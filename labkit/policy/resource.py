@@ -10,6 +10,8 @@ from labkit.policy.decision import ElementMatch
 from labkit.policy.variables import MissingVariable, Template, resolve_parts
 from labkit.policy.wildcard import arn_regex, compile_regex, glob_regex, has_wildcard
 
+_MEMO_SIZE = 4096  # distinct resources remembered per statement
+
 
 @dataclass(frozen=True)
 class ResourcePattern:
@@ -61,12 +63,35 @@ class ResourceElement:
         """The element name as written in the policy."""
         return "NotResource" if self.negated else "Resource"
 
+    def __post_init__(self) -> None:
+        # Answers built once, so matching allocates nothing on the common paths.
+        hits = {p.text: ElementMatch(not self.negated, p.text, self.element) for p in self.patterns}
+        object.__setattr__(self, "_hits", hits)
+        object.__setattr__(self, "_miss", ElementMatch(self.negated or self.absent, None, self.element))
+        # Without variables the answer depends on the resource alone, so it can be remembered.
+        static = not any(p.template.needs_context for p in self.patterns)
+        object.__setattr__(self, "_memo", {} if static else None)
+
     def match(self, resource: str, context: Mapping[str, tuple[str, ...]]) -> ElementMatch:
         """Whether the statement covers `resource`; a variable without a value makes it not apply."""
         if self.absent:
-            return ElementMatch(True, None, "Resource")
+            return self._miss  # type: ignore[attr-defined]
+        memo: dict[str, ElementMatch] | None = self._memo  # type: ignore[attr-defined]
+        if memo is not None:
+            found = memo.get(resource)
+            if found is None:
+                found = self._scan(resource, context)
+                if len(memo) < _MEMO_SIZE:
+                    memo[resource] = found
+            return found
+        return self._scan(resource, context)
+
+    def _scan(self, resource: str, context: Mapping[str, tuple[str, ...]]) -> ElementMatch:
+        """Try each entry in order."""
         try:
-            hit = next((p.text for p in self.patterns if p.matches(resource, context)), None)
+            for pattern in self.patterns:
+                if pattern.matches(resource, context):
+                    return self._hits[pattern.text]  # type: ignore[attr-defined]
         except MissingVariable as missing:
             return ElementMatch(False, missing.variable.text, self.element, missing=True)
-        return ElementMatch((hit is None) if self.negated else (hit is not None), hit, self.element)
+        return self._miss  # type: ignore[attr-defined]
