@@ -30,7 +30,7 @@ from labkit.sim.iam import RoleView, get_role
 from labkit.sim.ids import IdSource
 from labkit.sim.operations import request_tag_context
 from labkit.sim.sessions import Session
-from labkit.sim.sts import SessionRequest, Sts, wire_time
+from labkit.sim.sts import SessionRequest, Sts
 from labkit.sim.webidentity import audiences, epoch
 from labkit.tokens import decode_unverified
 
@@ -83,7 +83,9 @@ class EksAuth:
             "credentials": {"sessionToken": session.credentials.session_token,
                             "secretAccessKey": session.credentials.secret_access_key,
                             "accessKeyId": session.credentials.access_key_id,
-                            "expiration": wire_time(self.sts.clock, session.expiration).timestamp()},
+                            # Lab time: the caller is the lab's agent, which runs on the lab clock and
+                            # converts to host time (Lab.host_time) where a real SDK reads it.
+                            "expiration": session.expiration.timestamp()},
         }
 
     def _verified_claims(self, cluster: EksCluster, token: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from labkit.sim.aws_errors import auth_error
 from labkit.sim.eks import Eks
 from labkit.sim.eks_auth import EksAuth
 from labkit.sim.iam import IamChecks, parse_document
-from labkit.sim.ids import IdSource
+from labkit.sim.ids import UPPER_ALNUM, IdSource
 from labkit.sim.issuer import IssuerRegistry
 from labkit.sim.operations import accesses, s3_bucket_owner
 from labkit.sim.protocols import Call, error_response, json_response, parse_call, query_response
@@ -74,6 +74,7 @@ class Gateway:
             ("eks", "DescribeAddon"): self._eks(Eks.describe_addon),
             ("eks", "ListAddons"): self._eks(Eks.list_addons),
             ("eks", "DeleteAddon"): self._eks(Eks.delete_addon),
+            ("iam", "CreateRole"): self._create_role,
             ("eks", "CreateCluster"): self._create_cluster,
             ("eks", "DeleteCluster"): self._delete_cluster,
             ("eks-auth", "AssumeRoleForPodIdentity"): self._assume_role_for_pod_identity,
@@ -162,6 +163,17 @@ class Gateway:
             body = json.dumps(answer).encode()
         return status, headers, body
 
+    def _create_role(self, exchange: Exchange) -> Response:
+        """moto creates the role; its RoleId (seen in aws:userid and AssumedRoleId) is made seed-derived."""
+        status, headers, body = self._moto_call(exchange)
+        if status == 200:
+            name = exchange.call.params.get("RoleName", "")
+            role_id = "AROA" + self.ids.fixed("role-id", exchange.principal.account_id, name, length=17,
+                                              alphabet=UPPER_ALNUM)
+            moto_id = _set_moto_role_id(exchange.principal.account_id, name, role_id)
+            body = body.replace(moto_id.encode(), role_id.encode())
+        return status, headers, body
+
     def _delete_cluster(self, exchange: Exchange) -> Response:
         status, headers, body = self._moto_call(exchange)
         if status == 200:
@@ -178,6 +190,17 @@ class Gateway:
         status, headers = started
         kept = {k: v for k, v in headers if k.lower() != "content-length"}
         return int(status.split()[0]), kept, body
+
+
+def _set_moto_role_id(account_id: str, name: str, role_id: str) -> str:
+    """Give a moto role the lab's id; returns the id moto had drawn."""
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[account_id]["aws"]
+    role = backend.get_role(name)
+    drawn, role.id = role.id, role_id
+    backend.roles[role_id] = backend.roles.pop(drawn)  # moto keys its roles by id
+    return drawn
 
 
 def _set_moto_issuer(account_id: str, region: str, name: str, issuer: str) -> None:

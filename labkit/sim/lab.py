@@ -29,7 +29,7 @@ from labkit.sim.iam import IamChecks, IamQuotas, get_role
 from labkit.sim.ids import IdSource
 from labkit.sim.issuer import IssuerRegistry
 from labkit.sim.sessions import Credentials, SessionTable
-from labkit.sim.sts import SessionRequest, Sts
+from labkit.sim.sts import SessionRequest, Sts, wire_time
 from labkit.sim.webidentity import OidcFetcher
 
 HOST = "127.0.0.1"
@@ -136,6 +136,14 @@ class Lab:
     def advance(self, seconds: float = 0, **delta: float) -> datetime:
         """Move the lab clock forward (`lab.advance(hours=2)`); returns the new lab time."""
         return self.clock.advance(seconds, **delta)
+
+    def host_time(self, moment: datetime) -> datetime:
+        """A lab-clock instant as a real SDK must read it: as far from the host's now as it is from lab now.
+
+        botocore refreshes (or refuses) credentials by comparing their expiration with the host clock, so
+        whatever hands lab credentials to a real SDK (STS answers, IMDS, the Pod Identity agent) converts.
+        """
+        return wire_time(self.clock, moment)
 
     def endpoint_env(self, region: str = DEFAULT_REGION) -> dict[str, str]:
         """The environment variables that point an SDK at the lab (never at real AWS)."""

@@ -37,15 +37,6 @@ class Credentials:
             env["AWS_SESSION_TOKEN"] = self.session_token
         return env
 
-    def as_container_response(self) -> dict[str, str]:
-        """The JSON a container credential endpoint or IMDS returns (botocore reads these names)."""
-        body = {"AccessKeyId": self.access_key_id, "SecretAccessKey": self.secret_access_key}
-        if self.session_token:
-            body["Token"] = self.session_token
-        if self.expiration:
-            body["Expiration"] = self.expiration.strftime("%Y-%m-%dT%H:%M:%SZ")
-        return body
-
     def __repr__(self) -> str:
         return f"<Credentials {self.access_key_id} expires {self.expiration and self.expiration.isoformat()}>"
 

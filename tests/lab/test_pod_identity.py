@@ -79,6 +79,8 @@ def test_pod_identity_session_carries_the_six_tags(lab: Lab, cluster: Cluster, a
         "kubernetes-pod-uid": session.tags["kubernetes-pod-uid"],
     }
     assert session.transitive_tag_keys == frozenset(session.tags)
+    assert answer["credentials"]["expiration"] == session.expiration  # lab time, six hours ahead
+    assert (session.expiration - lab.clock.now()).total_seconds() == 6 * 3600
     assert lab.client("sts", credentials=credentials(answer)).get_caller_identity()["Arn"] == arn
 
 
