@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 from labkit.policy.decision import ElementMatch
 from labkit.policy.wildcard import compile_glob, has_wildcard
@@ -16,18 +17,21 @@ class ActionElement:
 
     patterns: tuple[str, ...]
     negated: bool = False  # NotAction
+    # Built once in __post_init__: literal patterns by lower-case name, wildcard regexes, and the
+    # possible answers, so that matching a request allocates nothing.
+    _literals: dict[str, str] = field(init=False, repr=False, compare=False)
+    _wildcards: tuple[tuple[str, re.Pattern[str]], ...] = field(init=False, repr=False, compare=False)
+    _hits: dict[str, ElementMatch] = field(init=False, repr=False, compare=False)
+    _miss: ElementMatch = field(init=False, repr=False, compare=False)
+    _memo: dict[str, ElementMatch] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Literal patterns are looked up in a dict; only wildcard patterns need a regex. The possible
-        # answers are built once here, so matching a request allocates nothing.
-        literals = {p.lower(): p for p in self.patterns if not has_wildcard(p)}
-        wildcards = tuple((p, compile_glob(p, True)) for p in self.patterns if has_wildcard(p))
-        hit = {p: ElementMatch(not self.negated, p, self.element) for p in self.patterns}
-        object.__setattr__(self, "_literals", literals)
-        object.__setattr__(self, "_wildcards", wildcards)
-        object.__setattr__(self, "_hit", hit)
-        object.__setattr__(self, "_miss", ElementMatch(self.negated, None, self.element))
-        object.__setattr__(self, "_memo", {})
+        setattr_ = object.__setattr__  # frozen: fill the derived fields once
+        setattr_(self, "_literals", {p.lower(): p for p in self.patterns if not has_wildcard(p)})
+        setattr_(self, "_wildcards", tuple((p, compile_glob(p, True)) for p in self.patterns if has_wildcard(p)))
+        setattr_(self, "_hits", {p: ElementMatch(not self.negated, p, self.element) for p in self.patterns})
+        setattr_(self, "_miss", ElementMatch(self.negated, None, self.element))
+        setattr_(self, "_memo", {})
 
     @property
     def element(self) -> str:
@@ -36,21 +40,20 @@ class ActionElement:
 
     def listed(self, action: str) -> str | None:
         """The pattern that covers `action`, or None."""
-        found = self._literals.get(action.lower())  # type: ignore[attr-defined]
+        found = self._literals.get(action.lower())
         if found is not None:
             return found
-        for pattern, regex in self._wildcards:  # type: ignore[attr-defined]
+        for pattern, regex in self._wildcards:
             if regex.fullmatch(action):
                 return pattern
         return None
 
     def match(self, action: str) -> ElementMatch:
         """Whether the statement covers `action`, and the pattern that decided (memoized per action name)."""
-        memo: dict[str, ElementMatch] = self._memo  # type: ignore[attr-defined]
-        found = memo.get(action)
+        found = self._memo.get(action)
         if found is None:
             pattern = self.listed(action)
-            found = self._miss if pattern is None else self._hit[pattern]  # type: ignore[attr-defined]
-            if len(memo) < _MEMO_SIZE:
-                memo[action] = found
+            found = self._miss if pattern is None else self._hits[pattern]
+            if len(self._memo) < _MEMO_SIZE:
+                self._memo[action] = found
         return found

@@ -29,7 +29,7 @@ class Operator:
     """A base operator: how to prepare a policy value and test one request value against it."""
 
     name: str
-    prepare: Callable[[str], Any]
+    prepare: Callable[[Any], Any]  # str, or (text, is_policy_text) parts when `pattern`
     test: Callable[[str, Any], bool]
     negated: bool = False  # the Not- form: true when no policy value matches
     variables: bool = False  # whether ${...} in values is substituted

@@ -164,7 +164,8 @@ def _evaluate_resource(value: PolicyLike | None, req: Request, has_boundary: boo
     policy = _optional(value, "resource")
     if policy is None:
         return None
-    slot = "trust" if policy.kind == "trust" else "resource"
+    # A role's resource policy is its trust policy: say so in explanations of sts: calls.
+    slot = "trust" if policy.kind == "trust" or req.action[:4].lower() == "sts:" else "resource"
     label = _label(slot, policy, None)
     return [_evaluate_statement(s, label, req, principal=True, has_boundary=has_boundary)
             for s in policy.statements]

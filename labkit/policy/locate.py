@@ -62,7 +62,8 @@ class _Walker:
         if char == "[":
             return self.array(offset + 1, path)
         if char == '"':
-            return scanstring(self.text, offset + 1)[1]
+            end: int = scanstring(self.text, offset + 1)[1]
+            return end
         found = _SCALAR.match(self.text, offset)
         if not found:
             raise ValueError(f"unexpected {char!r}")

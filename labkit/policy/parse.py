@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, TypeGuard, Union
 
 from labkit.errors import PolicyError
 from labkit.policy.model import KINDS, Kind, Policy, compile_policy
@@ -49,7 +49,7 @@ def as_policy(value: PolicyLike, *, kind: Kind, default_name: str | None = None)
                       f"not {type(value).__name__}")
 
 
-def is_named_pair(value: Any) -> bool:
+def is_named_pair(value: Any) -> TypeGuard[tuple[str, Mapping[str, Any] | str | Policy]]:
     """`("ReadOnly", {...})` (or a 2-item JSON list): a name and a policy; a name never starts with `{`."""
     return (type(value) in (tuple, list) and len(value) == 2 and isinstance(value[0], str)
             and not value[0].lstrip().startswith("{") and isinstance(value[1], (Mapping, str, Policy)))
