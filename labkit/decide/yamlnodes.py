@@ -51,12 +51,13 @@ def lines(node: yaml.Node, path: str = "$") -> Iterator[tuple[str, int]]:
     yield path, line_of(node)
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
-            yield from lines(value, f"{path}.{key.value}" if _plain_key(key.value) else f"{path}[{key.value!r}]")
+            yield from lines(value, child(path, key.value))
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             yield from lines(item, f"{path}[{index}]")
 
 
-def _plain_key(key: object) -> bool:
-    """Whether a mapping key can be written as `.key` in a JSON path."""
-    return isinstance(key, str) and key.replace("_", "a").replace("-", "a").isalnum()
+def child(path: str, key: object) -> str:
+    """The JSON path of `key` under `path`: `$.a.b`, or `$.a['eks.amazonaws.com/role-arn']` for odd keys."""
+    plain = isinstance(key, str) and key.replace("_", "a").replace("-", "a").isalnum()
+    return f"{path}.{key}" if plain else f"{path}[{str(key)!r}]"
