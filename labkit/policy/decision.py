@@ -104,6 +104,7 @@ _RULES: dict[str, str] = {
     "session": "The session policy does not allow it: a session policy caps the role's permissions.",
     "cross-account-resource": "Cross-account: the resource policy in the resource's account does not allow it.",
     "cross-account-identity": "Cross-account: the caller's own identity policies do not allow it.",
+    "root-user": "The account root user has full access in its own account unless something denies it explicitly.",
     "kms-key-policy": "KMS: the key policy neither names the caller nor allows the account (its root), so "
                       "identity policies cannot grant access to the key.",
 }

@@ -67,9 +67,20 @@ class Results:
         if principal is None or principal.type != "AWS":
             return self._decide_service_or_federated()
         owner = req.account
-        if owner is None or principal.account is None or owner == principal.account:
+        same_account = owner is None or principal.account is None or owner == principal.account
+        if principal.kind == "account":
+            return self._decide_root(same_account)
+        if same_account:
             return self._decide_same_account(principal)
         return self._decide_cross_account()
+
+    def _decide_root(self, same_account: bool) -> Decision:
+        """The account root user: full access in its own account; elsewhere the resource policy must allow."""
+        if same_account:
+            return self._decision("Allow", [], "root-user")
+        if self.resource:
+            return self._decision("Allow", self.resource, "cross-account")
+        return self._decision("ImplicitDeny", [], "cross-account-resource")
 
     def _decide_service_or_federated(self) -> Decision:
         """Service and web-identity callers have no identity policies: the trust policy decides."""

@@ -311,7 +311,26 @@ def _check_condition(condition: Any, path: str) -> list[Issue]:
             continue
         for key, value in keys.items():
             issues += _check_condition_values(spec.base.name, value, child(where, key))
+            issues += _check_set_use(spec.qualifier, key, child(where, key))
     return issues
+
+
+# Keys whose request value is a list, and per-tag keys that hold one value (IAM User Guide,
+# "Single-valued vs. multivalued context keys").
+MULTIVALUED_KEYS = frozenset({"aws:tagkeys", "aws:principalorgpaths", "aws:principalservicenameslist",
+                              "aws:calledvia", "dynamodb:attributes"})
+_SINGLE_VALUED_PREFIXES = ("aws:requesttag/", "aws:resourcetag/", "aws:principaltag/")
+
+
+def _check_set_use(qualifier: str | None, key: str, path: str) -> list[Issue]:
+    """Set operators belong with multivalued keys, and multivalued keys need one."""
+    lowered = key.lower()
+    if qualifier is None and lowered in MULTIVALUED_KEYS:
+        return [Issue(path, f"{key} is multivalued: use ForAnyValue: or ForAllValues: with it", "warning")]
+    if qualifier is not None and lowered.startswith(_SINGLE_VALUED_PREFIXES):
+        return [Issue(path, f"{key} is single-valued: {qualifier}: on it can make the policy overly permissive",
+                      "warning")]
+    return []
 
 
 def _check_condition_values(base: str, value: Any, path: str) -> list[Issue]:
