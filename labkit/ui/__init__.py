@@ -14,6 +14,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from labkit.ui.comparison_table import ComparisonTable, comparison_html
     from labkit.ui.decision_wizard import DecisionWizard, WizardAnswers, WizardVerdict, wizard_verdict
     from labkit.ui.policy_playground import PlaygroundInputs, PlaygroundResult, PolicyPlayground, evaluate_playground
     from labkit.ui.token_inspector import TokenInspector, TokenReport, inspect_token
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 
 # name -> module: loaded on first use.
 _EXPORTS = {
+    "ComparisonTable": "labkit.ui.comparison_table",
+    "comparison_html": "labkit.ui.comparison_table",
     "DecisionWizard": "labkit.ui.decision_wizard",
     "WizardAnswers": "labkit.ui.decision_wizard",
     "WizardVerdict": "labkit.ui.decision_wizard",

@@ -10,9 +10,9 @@ import labkit.ui
 
 def test_all_is_pinned_sorted_and_every_name_resolves() -> None:
     assert labkit.ui.__all__ == [
-        "DecisionWizard", "PlaygroundInputs", "PlaygroundResult", "PolicyPlayground", "SampleToken",
+        "ComparisonTable", "DecisionWizard", "PlaygroundInputs", "PlaygroundResult", "PolicyPlayground", "SampleToken",
         "TokenInspector", "TokenReport", "TrustPolicyBuilder", "TrustPolicyInputs", "TrustPolicyResult",
-        "WizardAnswers", "WizardVerdict", "build_trust_policy", "evaluate_playground", "inspect_token",
+        "WizardAnswers", "WizardVerdict", "build_trust_policy", "comparison_html", "evaluate_playground", "inspect_token",
         "wizard_verdict"]
     assert labkit.ui.__all__ == sorted(labkit.ui.__all__)
     for name in labkit.ui.__all__:
