@@ -30,7 +30,7 @@ _READ_CELLS = """() => Array.from(document.querySelectorAll('.jp-NotebookPanel:n
     })),
   }))"""
 
-_KERNEL_IDLE = """() => {
+KERNEL_IDLE = """() => {
   const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
   const name = panel && panel.querySelector('.jp-KernelName');
   const status = panel && panel.querySelector('.jp-Notebook-ExecutionIndicator');
@@ -80,7 +80,7 @@ def open_notebook(page: Any, url: str, *, timeout_s: float = 120) -> None:
     """Load a notebook URL and wait until its cells are shown and its kernel is idle."""
     page.goto(url)
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=timeout_s * 1000)
-    page.wait_for_function(_KERNEL_IDLE, timeout=timeout_s * 1000)
+    page.wait_for_function(KERNEL_IDLE, timeout=timeout_s * 1000)
 
 
 def menu(page: Any, top: str, item: str) -> None:

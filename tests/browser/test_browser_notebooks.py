@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import labpage
+from . import labpage
 import pytest
-from conftest import ARTIFACTS, ROOT, LabServer
+from .conftest import ARTIFACTS, ROOT, LabServer
 
 from labkit import notebooks
 
