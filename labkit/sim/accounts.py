@@ -47,6 +47,10 @@ class Accounts:
                 self._by_key[account.admin.access_key_id] = account
             return account
 
+    def ids(self) -> tuple[str, ...]:
+        """The ids of the accounts in use."""
+        return tuple(self._by_id)
+
     def by_admin_key(self, access_key_id: str) -> Account | None:
         """The account whose admin access key this is, if any."""
         return self._by_key.get(access_key_id)

@@ -1,7 +1,8 @@
 """Authentication: who signed this request? SigV4 checked against credentials the lab issued.
 
-Admin credentials (one pair per account) act as the account root; every other key must belong to a session
-in the session table, carry its session token, and not be expired on the lab clock.
+Admin credentials (one pair per account) act as the account root; IAM users' access keys (moto stores them)
+act as those users; every other key must belong to a session in the session table, carry its session token,
+and not be expired on the lab clock.
 """
 
 from __future__ import annotations
@@ -12,23 +13,25 @@ from dataclasses import dataclass
 from labkit.sim.accounts import Accounts
 from labkit.sim.aws_errors import auth_error
 from labkit.sim.clock import LabClock
+from labkit.sim.iam import get_user, user_access_key
 from labkit.sim.sessions import Session, SessionTable
 from labkit.sim.sigv4 import MalformedSignature, SignedRequest, parse_authorization, signature_matches
 
 
 @dataclass(frozen=True)
 class Principal:
-    """The authenticated caller: an account's admin (root) or a role session."""
+    """The authenticated caller: an account's admin (root), an IAM user, or a role session."""
 
     account_id: str
     arn: str
     user_id: str
     session: Session | None = None
+    user_name: str | None = None
 
     @property
     def is_admin(self) -> bool:
         """True for an account's admin credentials, which IAM never limits (the root user)."""
-        return self.session is None
+        return self.session is None and self.user_name is None
 
 
 @dataclass(frozen=True)
@@ -67,13 +70,24 @@ class Authenticator:
             return Principal(account.account_id, account.root_arn, account.account_id)
         session = self._sessions.get(signed.access_key_id)
         if session is None:
-            raise auth_error("unknown-key", protocol)
+            return self._iam_user(request, signed, protocol)
         if request.headers.get("x-amz-security-token") != session.credentials.session_token:
             raise auth_error("bad-token", protocol)
         self._verify(request, signed, session.credentials.secret_access_key, protocol)
         if self._clock.now() >= session.expiration:
             raise auth_error("expired", protocol)
         return Principal(session.account_id, session.arn, session.user_id, session)
+
+    def _iam_user(self, request: HttpRequest, signed: SignedRequest, protocol: str) -> Principal:
+        """An IAM user's long-term access key (created with iam:CreateAccessKey)."""
+        key = user_access_key(self._accounts.ids(), signed.access_key_id)
+        if key is None or not key.active:
+            raise auth_error("unknown-key", protocol)
+        self._verify(request, signed, key.secret_access_key, protocol)
+        user = get_user(key.account_id, key.user_name)
+        if user is None:
+            raise auth_error("unknown-key", protocol)
+        return Principal(key.account_id, user.arn, user.user_id, user_name=user.name)
 
     @staticmethod
     def _verify(request: HttpRequest, signed: SignedRequest, secret: str, protocol: str) -> None:

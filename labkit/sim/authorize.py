@@ -14,8 +14,9 @@ from typing import Any
 from labkit.sim.auth import Principal
 from labkit.sim.aws_errors import REST_XML, access_denied, not_authorized_message
 from labkit.sim.clock import LabClock
-from labkit.sim.iam import RoleView, get_role
+from labkit.sim.iam import get_role, get_user
 from labkit.sim.operations import Access, ContextValue
+from labkit.sim.sessions import Session
 
 ALLOW, EXPLICIT_DENY = "Allow", "ExplicitDeny"
 Policy = Mapping[str, Any]
@@ -43,8 +44,25 @@ class PolicySet:
                 "permissions_boundary": self.permissions_boundary, "session_policy": self.session_policy}
 
 
-def principal_context(principal: Principal, role: RoleView | None, region: str, clock: LabClock) -> dict[str, ContextValue]:
-    """The global condition keys AWS supplies for this caller (aws:PrincipalTag/*, aws:userid, ...)."""
+ALLOW_ALL: Policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """What IAM knows about an authenticated caller: its policies and the context keys it brings."""
+
+    identity_policies: tuple[Policy, ...]
+    permissions_boundary: Policy | None
+    session_policy: Policy | None
+    context: Mapping[str, ContextValue]
+
+    def policies(self, resource_policy: Policy | None = None) -> PolicySet:
+        """The caller's policies together with the resource's."""
+        return PolicySet(self.identity_policies, resource_policy, self.permissions_boundary, self.session_policy)
+
+
+def caller(principal: Principal, region: str, clock: LabClock) -> Caller:
+    """Policies and global condition keys (aws:PrincipalTag/*, aws:userid, ...) of `principal`."""
     now = clock.now()
     context: dict[str, ContextValue] = {
         "aws:PrincipalAccount": principal.account_id,
@@ -55,21 +73,33 @@ def principal_context(principal: Principal, role: RoleView | None, region: str, 
         "aws:SecureTransport": "true",  # every real AWS endpoint is TLS; the lab's loopback stands in for it
         "aws:PrincipalIsAWSService": "false",
         "aws:ViaAWSService": "false",
+        "aws:PrincipalArn": principal.arn,
     }
     session = principal.session
-    if session is None:
-        context.update({"aws:PrincipalArn": principal.arn, "aws:PrincipalType": "Account"})
-        return context
+    if session is not None:
+        return _session_caller(session, context)
+    if principal.user_name is not None:
+        user = get_user(principal.account_id, principal.user_name)
+        context.update({"aws:PrincipalType": "User", "aws:username": principal.user_name})
+        return Caller(user.identity_policies if user else (), None, None, context)
+    context["aws:PrincipalType"] = "Account"
+    return Caller((ALLOW_ALL,), None, None, context)
+
+
+def _session_caller(session: Session, context: dict[str, ContextValue]) -> Caller:
+    role = get_role(session.role_arn)
     context.update({"aws:PrincipalArn": session.role_arn, "aws:PrincipalType": "AssumedRole"})
     tags = {**(role.tags if role else {}), **session.tags}  # session tags win over role tags
     context.update({f"aws:PrincipalTag/{key}": value for key, value in tags.items()})
     if session.source_identity:
         context["aws:SourceIdentity"] = session.source_identity
-    return context
+    if role is None:  # the role was deleted: its sessions keep no permissions
+        return Caller((), None, session.session_policy, context)
+    return Caller(role.identity_policies, role.permissions_boundary, session.session_policy, context)
 
 
 class Authorizer:
-    """Decides requests of role sessions; admin (root) requests are always allowed."""
+    """Decides requests of IAM users and role sessions; admin (root) requests are always allowed."""
 
     def __init__(self, clock: LabClock) -> None:
         self._clock = clock
@@ -79,18 +109,10 @@ class Authorizer:
         """Raise the service's AccessDenied unless every access in `checks` is allowed."""
         if principal.is_admin or not checks:
             return
-        session = principal.session
-        assert session is not None
-        role = get_role(session.role_arn)
-        policies = PolicySet(
-            identity_policies=role.identity_policies if role else (),
-            resource_policy=resource_policy,
-            permissions_boundary=role.permissions_boundary if role else None,
-            session_policy=session.session_policy,
-        )
-        base_context = principal_context(principal, role, region, self._clock)
+        who = caller(principal, region, self._clock)
+        policies = who.policies(resource_policy)
         for access in checks:
-            request = self.request(principal, access, base_context)
+            request = self.request(principal, access, who.context)
             decision = evaluate(request, **policies.as_kwargs())
             if decision.effect != ALLOW:
                 reason = denial_reason(request, policies, decision.effect)

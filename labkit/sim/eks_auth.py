@@ -9,6 +9,7 @@ consistent); the role is assumed through its trust policy by the service princip
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import jwt
 
 from labkit import facts
+from labkit.errors import AwsError
 from labkit.sim.auth import Principal
 from labkit.sim.authorize import ALLOW, evaluate
 from labkit.sim.aws_errors import (
@@ -155,8 +157,8 @@ class EksAuth:
         params = {"RoleSessionName": session_name, "ExternalId": external_id}
         try:
             self.sts.authorize_assume_role(caller, target, target_arn, params, dict(first.tags), cluster.region)
-        except Exception as error:
-            raise AccessDeniedException(getattr(error, "message", str(error))) from None
+        except AwsError as error:  # EKS Auth reports STS's refusal as its own AccessDeniedException
+            raise AccessDeniedException(error.message) from None
         return self.sts.issue(SessionRequest(
             role=target, session_name=session_name, duration=duration, issued_by="AssumeRoleForPodIdentity",
             tags=dict(first.tags), transitive_tag_keys=first.transitive_tag_keys, chained=True,
@@ -187,6 +189,4 @@ def _session_name(cluster: str, pod: str, unique: str) -> str:
 
 
 def _policy(association: PodIdentityAssociation) -> dict[str, Any] | None:
-    import json
-
     return json.loads(association.policy) if association.policy else None

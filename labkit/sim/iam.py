@@ -8,7 +8,7 @@ the call reaches moto and answers with the AWS errors (MalformedPolicyDocument, 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -90,11 +90,8 @@ def _role_view(backend: Any, role: Any) -> RoleView:
     identity = [parse_document(doc) for doc in role.policies.values()]
     identity += [_managed_document(p) for p in role.managed_policies.values()]
     boundary = None
-    boundary_arn = role.permissions_boundary
-    if isinstance(boundary_arn, Mapping):  # moto stores {"PermissionsBoundaryArn": ..., "PermissionsBoundaryType": ...}
-        boundary_arn = boundary_arn.get("PermissionsBoundaryArn")
-    if boundary_arn:
-        boundary = _managed_document(backend.get_policy(boundary_arn))
+    if role.permissions_boundary_arn:
+        boundary = _managed_document(backend.get_policy(role.permissions_boundary_arn))
     return RoleView(
         arn=role.arn, name=role.name, role_id=role.id, account_id=role.account_id,
         trust_policy=parse_document(role.assume_role_policy_document),
@@ -102,6 +99,48 @@ def _role_view(backend: Any, role: Any) -> RoleView:
         tags={t["Key"]: t["Value"] for t in (role.tags or [])} if isinstance(role.tags, list) else dict(role.tags or {}),
         max_session_duration=int(role.max_session_duration or 3600),
     )
+
+
+@dataclass(frozen=True)
+class UserView:
+    """An IAM user as authorization needs it: ARN, id, name and identity policies (own and groups')."""
+
+    arn: str
+    name: str
+    user_id: str
+    account_id: str
+    identity_policies: tuple[Mapping[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class UserKey:
+    """An IAM user's access key as moto stores it."""
+
+    account_id: str
+    user_name: str
+    secret_access_key: str
+    active: bool
+
+
+def user_access_key(account_ids: Iterable[str], access_key_id: str) -> UserKey | None:
+    """The IAM user access key with this id in one of the lab's accounts."""
+    for account_id in account_ids:
+        for key in _backend(account_id).get_all_access_keys_for_all_users():
+            if key.access_key_id == access_key_id:
+                return UserKey(account_id, key.user_name, key.secret_access_key, key.status == "Active")
+    return None
+
+
+def get_user(account_id: str, name: str) -> UserView | None:
+    """The user with this name (or None), with its inline, attached and group policies."""
+    backend = _backend(account_id)
+    user = backend.users.get(name)
+    if user is None:
+        return None
+    owners = [user, *backend.get_groups_for_user(name)]
+    identity = [parse_document(doc) for owner in owners for doc in owner.policies.values()]
+    identity += [_managed_document(p) for owner in owners for p in owner.managed_policies.values()]
+    return UserView(user.arn, user.name, user.id, account_id, tuple(identity))
 
 
 def _managed_document(policy: Any) -> dict[str, Any]:

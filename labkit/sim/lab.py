@@ -52,9 +52,8 @@ class Lab:
         self.account_id = account_id
         self.clock = clock or LabClock()
         self.ids = IdSource(seed)
-        quotas = IamQuotas()
-        self.quotas = IamQuotas(trust_policy=trust_policy_limit or quotas.trust_policy,
-                                oidc_providers=oidc_provider_limit or quotas.oidc_providers)
+        raised = {"trust_policy": trust_policy_limit, "oidc_providers": oidc_provider_limit}
+        self.quotas = IamQuotas(**{name: value for name, value in raised.items() if value is not None})
         self.accounts = Accounts(self.ids)
         self.sessions = SessionTable(self.ids)
         self.issuers = IssuerRegistry()

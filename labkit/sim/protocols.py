@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 from xml.sax.saxutils import escape
 
 from labkit.errors import AwsError
@@ -92,8 +92,6 @@ def _rest_call(service: str, method: str, path: str, query: str, body: bytes) ->
 
 
 def _unquote_labels(labels: Mapping[str, str]) -> dict[str, str]:
-    from urllib.parse import unquote
-
     return {name: unquote(value) for name, value in labels.items()}
 
 

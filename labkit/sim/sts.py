@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 from labkit import facts
 from labkit.policy.size import limit, policy_size
 from labkit.sim.auth import Principal
-from labkit.sim.authorize import ALLOW, PolicySet, denial_reason, evaluate, principal_context, resource_policy_grants
+from labkit.sim.authorize import ALLOW, caller, denial_reason, evaluate, resource_policy_grants
 from labkit.sim.aws_errors import (
     AccessDenied,
     InvalidIdentityToken,
@@ -42,7 +42,6 @@ from labkit.sim.webidentity import (
     verify_signature,
 )
 
-ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
 ROLE_ARN = re.compile(r"^arn:aws:iam::\d{12}:role/[\w+=,.@/-]+$")
 DURATION_MIN = facts.value("sts.duration-min")
@@ -158,14 +157,10 @@ class Sts:
 
     def authorize_assume_role(self, principal: Principal, role: RoleView | None, role_arn: str,
                                params: Mapping[str, str], tags: Mapping[str, str], region: str) -> None:
-        caller_role = get_role(principal.session.role_arn) if principal.session else None
-        policies = PolicySet(
-            identity_policies=caller_role.identity_policies if caller_role else (() if principal.session else (ALLOW_ALL,)),
-            resource_policy=role.trust_policy if role else None,
-            permissions_boundary=caller_role.permissions_boundary if caller_role else None,
-            session_policy=principal.session.session_policy if principal.session else None,
-        )
-        context = principal_context(principal, caller_role, region, self.clock)
+        """AccessDenied unless the caller's policies and the role's trust policy allow each action needed."""
+        who = caller(principal, region, self.clock)
+        policies = who.policies(role.trust_policy if role else None)
+        context = dict(who.context)
         context["sts:RoleSessionName"] = params.get("RoleSessionName", "")
         if params.get("ExternalId"):
             context["sts:ExternalId"] = params["ExternalId"]

@@ -179,3 +179,25 @@ def test_assume_role_of_a_missing_role_is_access_denied(lab: Lab) -> None:
     code, _ = denied_message(lambda: assume(lab, f"arn:aws:iam::{ACCOUNT}:role/does-not-exist"))
     assert code == "AccessDenied"
     assert json.loads(doc(allow("s3:GetObject")))["Statement"][0]["Effect"] == "Allow"
+
+
+def test_iam_users_sign_with_their_access_keys_and_get_aws_username(lab: Lab, buckets: None) -> None:
+    iam = lab.client("iam")
+    iam.create_user(UserName="alice")
+    iam.put_user_policy(UserName="alice", PolicyName="home", PolicyDocument=doc(
+        allow("s3:GetObject", "arn:aws:s3:::shared-data/${aws:username}/*"), allow("sts:AssumeRole")))
+    key = iam.create_access_key(UserName="alice")["AccessKey"]
+    alice = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+    assert lab.client("sts", credentials=alice).get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/alice"
+    lab.client("s3").put_object(Bucket="shared-data", Key="alice/notes.txt", Body=b"mine")
+    assert get(lab, alice, "shared-data", "alice/notes.txt") == b"mine"
+    code, message = denied_message(lambda: get(lab, alice, "shared-data"))
+    assert message.startswith(f"User: arn:aws:iam::{ACCOUNT}:user/alice is not authorized")
+    role = create_role(lab, "alice-only", doc({"Effect": "Allow", "Action": "sts:AssumeRole",
+                                              "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/alice"}}))
+    assert lab.client("sts", credentials=assume(lab, role, credentials=alice)).get_caller_identity()["Arn"].endswith(
+        "assumed-role/alice-only/session")
+    iam.update_access_key(UserName="alice", AccessKeyId=key["AccessKeyId"], Status="Inactive")
+    with pytest.raises(ClientError) as refused:
+        lab.client("sts", credentials=alice).get_caller_identity()
+    assert error_code(refused) == "InvalidClientTokenId"
