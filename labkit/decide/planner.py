@@ -176,13 +176,14 @@ class ClusterSummary:
     pod_identity: int
     irsa: int
     association_quota: int
+    irsa_in_own_account: int = 0  # IRSA workloads whose role (and so the OIDC provider) is in the cluster's account
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
         return {"cluster": self.cluster.name, "account": self.cluster.account, "platform": self.cluster.platform,
                 "pod_identity_associations": self.pod_identity, "association_quota": self.association_quota,
                 "association_quota_fact": "eks.pod-identity-associations-per-cluster",
-                "irsa_workloads": self.irsa, "needs_oidc_provider": self.irsa > 0,
+                "irsa_workloads": self.irsa, "needs_oidc_provider": self.irsa_in_own_account > 0,
                 "needs_pod_identity_agent": self.pod_identity > 0}
 
 
@@ -464,8 +465,11 @@ def _summarize_clusters(inventory: Inventory, workloads: tuple[WorkloadPlan, ...
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for plan_ in workloads:
         counts[plan_.cluster.name][plan_.verdict.mechanism] += 1
+        if plan_.verdict.mechanism == "irsa" and plan_.role_account is plan_.account:
+            counts[plan_.cluster.name]["irsa-own-account"] += 1
     quota = value("eks.pod-identity-associations-per-cluster")
-    return tuple(ClusterSummary(cluster, counts[name]["pod-identity"], counts[name]["irsa"], quota)
+    return tuple(ClusterSummary(cluster, counts[name]["pod-identity"], counts[name]["irsa"], quota,
+                                counts[name]["irsa-own-account"])
                  for name, cluster in inventory.clusters.items())
 
 
@@ -526,7 +530,7 @@ def _account_findings(summary: AccountSummary) -> list[Finding]:
 
 
 def _cluster_findings(summary: ClusterSummary) -> list[Finding]:
-    """Association quota and IMDS hardening for one cluster."""
+    """Association quota, and IMDS hardening wherever nodes are EC2 instances (not EKS Anywhere)."""
     cluster, findings = summary.cluster, []
     if summary.pod_identity > summary.association_quota:
         findings.append(Finding(
@@ -535,7 +539,7 @@ def _cluster_findings(summary: ClusterSummary) -> list[Finding]:
             "per cluster and cannot be raised.",
             "Split the workloads across clusters, or keep some on IRSA.",
             "eks.pod-identity-associations-per-cluster"))
-    if any(kind != "fargate" for kind in cluster.node_kinds) and cluster.platform in ("eks", "outposts"):
+    if any(kind != "fargate" for kind in cluster.node_kinds) and cluster.platform != "eks-anywhere":
         findings.append(_imds_finding(cluster))
     return findings
 

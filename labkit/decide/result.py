@@ -161,8 +161,8 @@ def _text_sections(plan: Plan, details: bool) -> list[str]:
                       ("ACCOUNT", "CLUSTERS", "IRSA CLUSTERS", "OIDC PROVIDERS", "IF ALL IRSA", "QUOTA", "ROLES"))
     lines += ["", "Clusters"]
     lines += _columns([(c.cluster.name, c.cluster.platform, c.pod_identity, c.association_quota, c.irsa,
-                        "yes" if c.irsa else "no") for c in plan.clusters],
-                      ("CLUSTER", "PLATFORM", "ASSOCIATIONS", "QUOTA", "IRSA", "OIDC PROVIDER"))
+                        "yes" if c.irsa_in_own_account else "no") for c in plan.clusters],
+                      ("CLUSTER", "PLATFORM", "ASSOCIATIONS", "QUOTA", "IRSA", "OIDC PROVIDER HERE"))
     for group in plan.groups:
         lines += ["", *_group_text(group)]
     if plan.findings:
