@@ -18,6 +18,7 @@ from labkit.policy.request import Principal, Request, as_request
 _NO_PRINCIPAL = ElementMatch(False, None, "Principal")
 # Resource-policy grants that stand alone in the same account, whatever the identity side says.
 _STANDALONE = frozenset({"user", "session", "federated", "service", "exact"})
+_PLANS_PER_POLICY = 4096  # (label, action) plans kept per parsed policy
 
 
 def evaluate(
@@ -47,7 +48,9 @@ class Results:
     def __init__(self, req: Request, *, identity: list[StatementResult], resource: list[StatementResult] | None,
                  boundary: list[StatementResult] | None, session: list[StatementResult] | None) -> None:
         self.req = req
-        self.all = tuple(identity + (resource or []) + (boundary or []) + (session or []))
+        everything = identity if not (resource or boundary or session) else \
+            identity + (resource or []) + (boundary or []) + (session or [])
+        self.all = tuple(everything)
         self.has_resource_policy = resource is not None
         self.identity, self.resource = _allows(identity), _allows(resource)
         self.boundary, self.session = _allows(boundary), _allows(session)
@@ -184,7 +187,29 @@ def _evaluate_resource(value: PolicyLike | None, req: Request, has_boundary: boo
 
 def _evaluate_all(policies: Iterable[tuple[str, Policy]], req: Request) -> list[StatementResult]:
     """Every statement of identity-side policies (no Principal element there)."""
-    return [_evaluate_statement(s, label, req) for label, policy in policies for s in policy.statements]
+    return [_evaluate_statement(item, label, req) if isinstance(item, Statement) else item
+            for label, policy in policies for item in _plan(policy, label, req.action)]
+
+
+def _plan(policy: Policy, label: str, action: str) -> tuple[Statement | StatementResult, ...]:
+    """Per statement, what `action` leaves to do: nothing (its kept result) or the Statement to evaluate.
+
+    Statements whose Action does not cover the request answer the same way every time; the plan is kept
+    per (policy label, action), so a request only pays for the statements that could apply.
+    """
+    key = (label, action)
+    plan = policy.plans.get(key)
+    if plan is None:
+        plan = tuple(_miss_or_statement(s, label, action) for s in policy.statements)
+        if len(policy.plans) < _PLANS_PER_POLICY:
+            policy.plans[key] = plan
+    return plan
+
+
+def _miss_or_statement(s: Statement, label: str, action: str) -> Statement | StatementResult:
+    """The kept result when the Action element does not cover `action`, else the statement itself."""
+    match = s.action.match(action)
+    return s if match.matched else StatementResult(label, s, False, match)
 
 
 def _evaluate_statement(s: Statement, where: str, req: Request, *, principal: bool = False,
@@ -192,7 +217,7 @@ def _evaluate_statement(s: Statement, where: str, req: Request, *, principal: bo
     """One statement: action, then resource, then principal, then conditions; stops at the first miss."""
     action = s.action.match(req.action)
     if not action.matched:
-        return _action_miss(s, where, action)
+        return StatementResult(where, s, False, action)
     resource = s.resource.match(req.resource, req.context)
     if not resource.matched:
         return StatementResult(where, s, False, action, resource)
@@ -206,15 +231,6 @@ def _evaluate_statement(s: Statement, where: str, req: Request, *, principal: bo
         if not result.matched:
             return StatementResult(where, s, False, action, resource, who, tuple(conditions))
     return StatementResult(where, s, True, action, resource, who, tuple(conditions))
-
-
-def _action_miss(s: Statement, where: str, action: ElementMatch) -> StatementResult:
-    """The result for a statement whose Action does not cover the request: the same every time, so kept."""
-    memo = s.misses
-    found = memo.get(where)
-    if found is None or found.action is not action:
-        found = memo[where] = StatementResult(where, s, False, action)
-    return found
 
 
 def _principal_match(s: Statement, req: Request, has_boundary: bool) -> ElementMatch:

@@ -29,8 +29,6 @@ class Statement:
     principal: PrincipalElement | None
     conditions: tuple[Clause, ...]
     document: Mapping[str, Any] = field(repr=False, compare=False)
-    # where-label -> the (immutable) result for "Action does not cover the request", reused across requests
-    misses: dict[str, Any] = field(default_factory=dict, repr=False, compare=False, hash=False)
 
     @property
     def path(self) -> str:
@@ -48,6 +46,8 @@ class Policy:
     version: str | None = CURRENT_VERSION
     id: str | None = None
     document: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # (label, action) -> per statement: the Statement to evaluate, or its kept "Action does not cover" result
+    plans: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""

@@ -84,13 +84,13 @@ class Request:
     def from_mapping(cls, data: Mapping[str, Any]) -> Request:
         """Build from `{action, resource, principal: {type, id}, context, resource_account?}`."""
         action, resource = data.get("action"), data.get("resource")
-        for name, value in (("action", action), ("resource", resource)):
-            if type(value) is not str or not value:
-                raise PolicyError(f"request needs a string {name!r}", path=f"$.{name}")
+        if type(action) is not str or not action or type(resource) is not str or not resource:
+            name = "action" if type(action) is not str or not action else "resource"
+            raise PolicyError(f"request needs a string {name!r}", path=f"$.{name}")
         principal = _principal(data.get("principal"))
         context = normalize_context(data.get("context") or {}, principal)
         account = data.get("resource_account")
-        return cls(action, resource, principal, context, str(account) if account else None)  # type: ignore[arg-type]
+        return cls(action, resource, principal, context, str(account) if account else None)
 
     @property
     def account(self) -> str | None:
@@ -126,17 +126,16 @@ def _principal(value: Any) -> Principal | None:
         if isinstance(value, str):
             return Principal.parse(value)
     if isinstance(value, (dict, Mapping)) and isinstance(value.get("id"), str):
-        kind = value.get("type") or Principal.parse(value["id"]).type
-        if kind not in PRINCIPAL_TYPES:
-            raise PolicyError(f"principal type must be one of {', '.join(PRINCIPAL_TYPES)}",
-                              path="$.principal.type")
-        return _interned(kind, value["id"])
+        return _interned(value.get("type"), value["id"])
     raise PolicyError("principal must be {type, id} or an ARN string", path="$.principal")
 
 
 @lru_cache(maxsize=1024)
-def _interned(kind: str, principal_id: str) -> Principal:
+def _interned(kind: str | None, principal_id: str) -> Principal:
     """One Principal per (type, id), so its parsed properties and derived keys are computed once."""
+    kind = kind or Principal.parse(principal_id).type
+    if kind not in PRINCIPAL_TYPES:
+        raise PolicyError(f"principal type must be one of {', '.join(PRINCIPAL_TYPES)}", path="$.principal.type")
     return Principal(kind, principal_id)
 
 
