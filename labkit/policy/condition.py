@@ -39,27 +39,33 @@ class Operator:
 # --- preparing and testing values, one small function per family -------------------------------------
 
 def _same(text: str) -> str:
+    """String operators compare the text as written."""
     return text
 
 
 def _equals(value: str, wanted: str) -> bool:
+    """Exact, case-sensitive equality."""
     return value == wanted
 
 
 def _fold(text: str) -> str:
+    """IgnoreCase operators compare case-folded text."""
     return text.casefold()
 
 
 def _equals_ignore_case(value: str, wanted: str) -> bool:
+    """Equality after case folding (the policy value is folded already)."""
     return value.casefold() == wanted
 
 
 def _like_prepare(parts: list[tuple[str, bool]]) -> re.Pattern[str]:
+    """A full-match regex: `*` and `?` in policy text, substituted values literal."""
     source = "".join(glob_regex(text) if wild else re.escape(text) for text, wild in parts)
     return compile_regex(source)
 
 
 def _like(value: str, regex: re.Pattern[str]) -> bool:
+    """StringLike: the whole value matches the pattern, case-sensitively."""
     return regex.fullmatch(value) is not None
 
 
@@ -72,7 +78,9 @@ def number(text: str) -> float:
 
 
 def _numeric(compare: Callable[[float, float], bool]) -> Callable[[str, float], bool]:
+    """A numeric comparison that treats a non-number in the request as no match."""
     def test(value: str, wanted: float) -> bool:
+        """Compare a request value with a prepared number."""
         try:
             return compare(number(value), wanted)
         except ValueError:
@@ -92,7 +100,9 @@ def timestamp(text: str) -> float:
 
 
 def _dated(compare: Callable[[float, float], bool]) -> Callable[[str, float], bool]:
+    """A date comparison that treats an unreadable request date as no match."""
     def test(value: str, wanted: float) -> bool:
+        """Compare a request date with a prepared timestamp."""
         try:
             return compare(timestamp(value), wanted)
         except ValueError:
@@ -109,6 +119,7 @@ def boolean(text: str) -> str:
 
 
 def _bool(value: str, wanted: str) -> bool:
+    """Bool: 'true'/'false' in any case."""
     return value.lower() == wanted
 
 
@@ -121,6 +132,7 @@ def binary(text: str) -> bytes:
 
 
 def _binary(value: str, wanted: bytes) -> bool:
+    """BinaryEquals: the decoded bytes are equal."""
     try:
         return binary(value) == wanted
     except ValueError:
@@ -133,6 +145,7 @@ def network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
 
 
 def _in_network(value: str, wanted: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    """IpAddress: the request address lies in the block (same IP version)."""
     try:
         address = ipaddress.ip_address(value.strip())
     except ValueError:
@@ -141,6 +154,7 @@ def _in_network(value: str, wanted: ipaddress.IPv4Network | ipaddress.IPv6Networ
 
 
 def _arn_prepare(parts: list[tuple[str, bool]]) -> re.Pattern[str] | None:
+    """An ARN pattern matched segment by segment, or None when the value is not an ARN."""
     joined = "".join(text for text, _ in parts)
     if arn_segments(joined) is None:
         return None  # not an ARN: matches nothing (validation reports it)
@@ -148,26 +162,32 @@ def _arn_prepare(parts: list[tuple[str, bool]]) -> re.Pattern[str] | None:
 
 
 def _arn_like(value: str, regex: re.Pattern[str] | None) -> bool:
+    """ArnLike/ArnEquals: the request ARN matches the pattern."""
     return regex is not None and regex.fullmatch(value) is not None
 
 
 def _lt(a: float, b: float) -> bool:
+    """a < b"""
     return a < b
 
 
 def _le(a: float, b: float) -> bool:
+    """a <= b"""
     return a <= b
 
 
 def _gt(a: float, b: float) -> bool:
+    """a > b"""
     return a > b
 
 
 def _ge(a: float, b: float) -> bool:
+    """a >= b"""
     return a >= b
 
 
 def _eq(a: float, b: float) -> bool:
+    """a == b"""
     return a == b
 
 
@@ -247,6 +267,7 @@ def null(values: Values, matches: Matches, negated: bool) -> bool:
 def if_exists(inner: SetTest) -> SetTest:
     """...IfExists: a missing key holds; otherwise the wrapped test decides."""
     def test(values: Values, matches: Matches, negated: bool) -> bool:
+        """Hold on a missing key, else defer to the wrapped test."""
         return True if not values else inner(values, matches, negated)
     return test
 

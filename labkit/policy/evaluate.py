@@ -129,6 +129,7 @@ class Results:
         return self._decision("ImplicitDeny", [], "no-allow")
 
     def _decision(self, effect: Any, decided_by: list[StatementResult], rule: str) -> Decision:
+        """The Decision, carrying every statement's verdict."""
         return Decision(effect, self.req, tuple(decided_by), self.all, rule)
 
 

@@ -48,12 +48,15 @@ class _Walker:
         self.lines = lines
 
     def line(self, offset: int) -> int:
+        """1-based line of an offset."""
         return self.text.count("\n", 0, offset) + 1
 
     def skip(self, offset: int) -> int:
+        """The offset after any white space."""
         return _SPACE.match(self.text, offset).end()  # type: ignore[union-attr]
 
     def value(self, offset: int, path: str, key_offset: int | None = None) -> int:
+        """Record the line of the value at `offset` under `path`; return the offset after it."""
         offset = self.skip(offset)
         self.lines[path] = self.line(key_offset if key_offset is not None else offset)
         char = self.text[offset]
@@ -70,6 +73,7 @@ class _Walker:
         return found.end()
 
     def object(self, offset: int, path: str) -> int:
+        """Walk an object's members."""
         offset = self.skip(offset)
         if self.text[offset] == "}":
             return offset + 1
@@ -83,6 +87,7 @@ class _Walker:
             offset = self.skip(offset + 1)  # the comma
 
     def array(self, offset: int, path: str) -> int:
+        """Walk an array's items."""
         offset = self.skip(offset)
         if self.text[offset] == "]":
             return offset + 1
