@@ -162,7 +162,7 @@ def _text_sections(plan: Plan, details: bool) -> list[str]:
     lines += ["", "Clusters"]
     lines += _columns([(c.cluster.name, c.cluster.platform, c.pod_identity, c.association_quota, c.irsa,
                         "yes" if c.irsa_in_own_account else "no") for c in plan.clusters],
-                      ("CLUSTER", "PLATFORM", "ASSOCIATIONS", "QUOTA", "IRSA", "OIDC PROVIDER HERE"))
+                      ("CLUSTER", "PLATFORM", "ASSOCIATIONS", "QUOTA", "IRSA", "OIDC PROVIDER"))
     for group in plan.groups:
         lines += ["", *_group_text(group)]
     if plan.findings:
