@@ -21,6 +21,8 @@ SUBCOMMANDS: dict[str, str] = {
     "policy": "labkit.policy.cli",
     "plan": "labkit.decide.cli",
     "audit": "labkit.audit.cli",
+    "doctor": "labkit.doctor",
+    "grade": "labkit.grade",
 }
 
 
