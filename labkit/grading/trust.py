@@ -55,3 +55,50 @@ def check_single_service_account_trust(trust_policy_for: Callable[..., dict]) ->
         else:
             check(effect != "Allow", f"a token for {who}{extra} got in; it must not", hint)
     passed("the trust policy admits production/checkout-api-sa and nothing else")
+
+
+SOURCE_ROLE = "arn:aws:iam::111122223333:role/AdminDashboardPodIdentity"
+TARGET_ROLE = "arn:aws:iam::444455556666:role/AuditRead"
+EXTERNAL_ID = "09ea6ac2-dab1-4438-89c2-ef931c8e2f6e"
+_SESSION = "arn:aws:sts::111122223333:assumed-role/AdminDashboardPodIdentity/eks-prod-admin-dashboard-1-0"
+
+
+def _chained_request(action: str, principal: str, external_id: str | None) -> dict[str, Any]:
+    """The request the second hop of a Pod Identity target-role chain makes."""
+    context: dict[str, Any] = {"aws:PrincipalTag/kubernetes-namespace": "admin"}
+    if external_id is not None:
+        context["sts:ExternalId"] = external_id
+    return {"action": action, "resource": TARGET_ROLE, "principal": {"type": "AWS", "id": principal},
+            "context": context, "resource_account": "444455556666"}
+
+
+def check_target_role_trust(target_trust_policy: Callable[[str, str], dict]) -> None:
+    """``target_trust_policy(source_role_arn, external_id)`` admits exactly the association's chain."""
+    policy = attempt(target_trust_policy, SOURCE_ROLE, EXTERNAL_ID)
+    check(isinstance(policy, dict), f"expected a policy dict, got {type(policy).__name__}")
+    issues = validate(policy, kind="trust")
+    check(not issues, f"IAM would reject this trust policy: {issues[0] if issues else ''}")
+    cross = "Cross-account: the target role's trust policy must name the source role (its identity policy must allow it too)."
+    for action in ("sts:AssumeRole", "sts:TagSession"):
+        effect = evaluate(_chained_request(action, _SESSION, EXTERNAL_ID), resource_policy=policy,
+                          identity_policies=[_source_permissions()]).effect
+        check(effect == "Allow", f"EKS Auth's {action} from the Pod Identity role was refused ({effect})",
+              cross if action == "sts:AssumeRole" else
+              "Pod Identity sessions carry transitive session tags: the target must allow sts:TagSession too.")
+    refusals = (
+        ("another role of the same account", "arn:aws:sts::111122223333:assumed-role/SomeOtherRole/s", EXTERNAL_ID,
+         "Name the source role itself, not the account (no :root, no '*')."),
+        ("the right role without the external id", _SESSION, None, "Require the association's externalId (StringEquals sts:ExternalId)."),
+        ("the right role with another external id", _SESSION, "another-association", "Pin the exact externalId."),
+    )
+    for what, principal, external_id, hint in refusals:
+        effect = evaluate(_chained_request("sts:AssumeRole", principal, external_id), resource_policy=policy,
+                          identity_policies=[_source_permissions("*")]).effect
+        check(effect != "Allow", f"{what} can assume the target role", hint)
+    passed("the target role admits only the association's role, with its external id, and allows the session tags")
+
+
+def _source_permissions(resource: str = TARGET_ROLE) -> dict[str, Any]:
+    """The identity policy of the calling role (it must be allowed to assume the target: cross-account)."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": resource}]}
