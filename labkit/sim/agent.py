@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import binascii
 import collections
+import dataclasses
 import http.client
 import json
 import random
@@ -500,8 +501,11 @@ class PodIdentityAgent:
         config: AgentConfig = AgentConfig(),
         rng: random.Random | None = None,
         rate_clock: Callable[[], float] = time.monotonic,
+        render_time: Callable[[datetime], datetime] | None = None,
     ) -> None:
         self.cluster_name = cluster_name
+        # How the JSON's Expiration is written for the SDK; the lab passes wire time (real now + lab time left).
+        self._render_time = render_time or (lambda moment: moment)
         self.config = config
         self.clock = clock
         self.metrics: collections.Counter[str] = collections.Counter()
@@ -592,7 +596,8 @@ class PodIdentityAgent:
             credentials = self.credentials(request.authorization, request.host)
         except AgentRefusal as refusal:
             return _Response.error(refusal.status, refusal.message)
-        return _Response(HTTPStatus.OK, credentials.to_json(), "application/json")
+        rendered = dataclasses.replace(credentials, expiration=self._render_time(credentials.expiration))
+        return _Response(HTTPStatus.OK, rendered.to_json(), "application/json")
 
     def _probe_route(self, request: _Request) -> _Response:
         """/healthz and /readyz: GET the credential server's root, which must answer 404."""

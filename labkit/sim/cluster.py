@@ -13,6 +13,8 @@ from labkit.sim.webidentity import epoch
 
 if TYPE_CHECKING:
     from labkit.sim.lab import Lab
+    from labkit.sim.nodes import FargateProfile, NodeGroup
+    from labkit.sim.pods import PodRun, PodRuntime
 
 STS_AUDIENCE = "sts.amazonaws.com"
 DEFAULT_EXPIRES_IN = 86400  # the IRSA webhook's default token lifetime (labkit.facts eks.irsa-token-expiration)
@@ -24,6 +26,7 @@ class Cluster:
     def __init__(self, lab: Lab, record: EksCluster) -> None:
         self.lab = lab
         self._record = record
+        self._runtime: PodRuntime | None = None
 
     @property
     def name(self) -> str:
@@ -94,6 +97,64 @@ class Cluster:
         }
         body.update(claims)
         return self.issuer.sign(body)
+
+    # -- Kubernetes, nodes and pods (logic in labkit.sim.pods, nodes, kubelet) -------------------------------------
+    @property
+    def runtime(self) -> PodRuntime:
+        """The cluster's API server, nodes, kubelet and pod processes (created on first use)."""
+        if self._runtime is None:
+            from labkit.sim.pods import PodRuntime
+
+            self._runtime = PodRuntime(self)
+        return self._runtime
+
+    def apply(self, manifest: Any) -> list[str]:
+        """`kubectl apply`: YAML text, a dict or a list of dicts; returns kubectl's lines."""
+        return self.runtime.api.apply(manifest)
+
+    def get(self, kind: str, name: str, namespace: str = "default") -> dict[str, Any]:
+        """`kubectl get KIND NAME -o json` as a dict."""
+        return self.runtime.api.get(kind, name, namespace)
+
+    def describe(self, kind: str, name: str, namespace: str = "default") -> str:
+        """`kubectl get KIND NAME -o yaml`."""
+        return self.runtime.api.describe(kind, name, namespace)
+
+    def delete(self, kind: str, name: str, namespace: str = "default") -> str:
+        """`kubectl delete KIND NAME`."""
+        if kind.lower() in ("pod", "pods", "po"):
+            return self.runtime.delete_pod(name, namespace)
+        return self.runtime.api.delete(kind, name, namespace)
+
+    def add_nodegroup(self, name: str, kind: str = "ec2-linux", **options: Any) -> NodeGroup:
+        """A node group (node role + instance profile through IAM, IMDS per node); see NodePool.add_nodegroup."""
+        return self.runtime.nodes.add_nodegroup(name, kind, **options)  # type: ignore[arg-type]
+
+    def add_fargate_profile(self, name: str, selectors: list[dict[str, Any]]) -> FargateProfile:
+        """A Fargate profile: pods matching a selector (namespace + labels) run on Fargate."""
+        return self.runtime.nodes.add_fargate_profile(name, selectors)
+
+    def run_pod(self, name_or_manifest: Any, command: Any = None, **options: Any) -> PodRun:
+        """Run a command in a pod (applied from a manifest, or existing) as a real subprocess; see PodRuntime."""
+        return self.runtime.run_pod(name_or_manifest, command, **options)
+
+    def logs(self, pod: str, namespace: str = "default") -> str:
+        """`kubectl logs POD`."""
+        return self.runtime.logs(pod, namespace)
+
+    def exec_env(self, pod: str, namespace: str = "default") -> str:
+        """`kubectl exec POD -- env`."""
+        return self.runtime.exec_env(pod, namespace)
+
+    def kubectl_run(self, name: str, **options: Any) -> tuple[str, PodRun | None]:
+        """`kubectl run` with its real flag semantics (see PodRuntime.kubectl_run)."""
+        return self.runtime.kubectl_run(name, **options)
+
+    def kubectl(self, command_line: str) -> str:
+        """A kubectl command line for notebooks: run, get, describe, logs, exec -- env, apply -f -, delete."""
+        from labkit.sim.kubectl import kubectl
+
+        return kubectl(self, command_line)
 
     def _uid(self, *parts: str) -> str:
         raw = self.lab.ids.fixed("uid", self.arn, *parts, alphabet="0123456789abcdef")

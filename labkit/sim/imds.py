@@ -141,6 +141,7 @@ class InstanceMetadataService:
         drop_hold: float = 2.0,
         refresh_before: timedelta = timedelta(minutes=15),
         rng: random.Random | None = None,
+        render_time: Callable[[datetime], datetime] | None = None,
     ) -> None:
         if role_name is not None and credentials is None:
             raise ValueError("an instance profile role needs a credentials source")
@@ -148,6 +149,8 @@ class InstanceMetadataService:
         self.requests: list[ImdsRequest] = []
         self._credential_source, self._drop_hold, self._refresh_before = credentials, drop_hold, refresh_before
         self._rng = rng or random.Random(identity.instance_id)
+        # How an expiration is written for the SDK; the lab passes wire time (real now + lab time left).
+        self._render_time = render_time or (lambda moment: moment)
         self._tokens: dict[str, datetime] = {}
         self._cached: tuple[Mapping[str, Any], datetime] | None = None
         self._lock = threading.Lock()
@@ -285,7 +288,7 @@ class InstanceMetadataService:
         return _Answer(HTTPStatus.OK, _imds_json({
             "Code": "Success", "LastUpdated": _imds_time(fetched), "Type": "AWS-HMAC",
             "AccessKeyId": credentials["AccessKeyId"], "SecretAccessKey": credentials["SecretAccessKey"],
-            "Token": credentials["SessionToken"], "Expiration": _imds_time(_utc(credentials["Expiration"])),
+            "Token": credentials["SessionToken"], "Expiration": _imds_time(self._render_time(_utc(credentials["Expiration"]))),
         }))
 
     def _current_credentials(self) -> tuple[Mapping[str, Any], datetime]:

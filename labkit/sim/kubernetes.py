@@ -136,6 +136,18 @@ class ApiServer:
         del self._objects[self._key(kind, name, namespace)]
         return f'{KINDS[kind][2]} "{name}" deleted'
 
+    def update_pod(self, name: str, namespace: str, *, node_name: str | None = None,
+                   status: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The scheduler's binding (``spec.nodeName``) and the kubelet's status report; returns a copy."""
+        pod = self._objects.get(self._key("Pod", name, namespace))
+        if pod is None:
+            raise KubernetesError("NotFound", f'pods "{name}" not found')
+        if node_name is not None:
+            pod["spec"]["nodeName"] = node_name
+        if status is not None:
+            pod["status"] = copy.deepcopy(dict(status))
+        return copy.deepcopy(pod)
+
     # -- internals ----------------------------------------------------------------------------------
 
     def _key(self, kind: str, name: str, namespace: str | None) -> tuple[str, str, str]:
@@ -153,6 +165,7 @@ class ApiServer:
             return self._update(previous, document, label)
         if kind == "Pod":
             document = self._admit_pod(document)
+            metadata = document["metadata"]  # the webhook answers with a new object
         metadata["uid"] = self._uid(kind.lower(), metadata.get("namespace", ""), metadata["name"])
         metadata["creationTimestamp"] = self._now().strftime("%Y-%m-%dT%H:%M:%SZ")
         self._objects[key] = document
