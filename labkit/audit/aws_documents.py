@@ -16,7 +16,8 @@ from labkit.audit import trust
 from labkit.audit.checks import Finding, finding
 from labkit.audit.eksctl import CNI_POLICY
 from labkit.audit.estate import Association, Estate, FargateSelector
-from labkit.audit.sources import Document, as_list, child, items, mapping, walk
+from labkit.audit.sources import Document, as_list, items, mapping, walk
+from labkit.decide.yamlnodes import child
 
 NODE_PRINCIPAL = "ec2.amazonaws.com"
 _ATTACHED = ("ManagedPolicyArns", "AttachedManagedPolicies", "AttachedPolicies")

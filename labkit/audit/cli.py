@@ -8,7 +8,7 @@ import sys
 FORMATS = ("table", "json", "markdown")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `audit` subcommand."""
     parser = subparsers.add_parser(
         "audit", help="find IRSA / Pod Identity pitfalls in manifests, IAM documents and node settings",

@@ -7,7 +7,8 @@ from typing import Any
 
 from labkit.audit.checks import Finding, finding
 from labkit.audit.estate import Association, Estate, FargateSelector
-from labkit.audit.sources import Document, child, items, mapping
+from labkit.audit.sources import Document, items, mapping
+from labkit.decide.yamlnodes import child
 
 CNI_POLICY = "AmazonEKS_CNI_Policy"
 

@@ -10,7 +10,8 @@ from typing import Any
 
 from labkit.audit.checks import Finding, finding
 from labkit.audit.estate import Container, Estate, Pod
-from labkit.audit.sources import Document, child, items, mapping
+from labkit.audit.sources import Document, items, mapping
+from labkit.decide.yamlnodes import child
 
 ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 # Where the pod spec sits in each kind that runs pods.

@@ -44,7 +44,7 @@ class Report:
     def to_frame(self) -> Any:
         """One row per finding (pandas is imported now)."""
         try:
-            import pandas as pd
+            import pandas as pd  # type: ignore[import-untyped]
         except ImportError as exc:
             raise MissingDependency("Report.to_frame needs pandas: pip install pandas") from exc
         return pd.DataFrame([f.to_dict() for f in self.findings],

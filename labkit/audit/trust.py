@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from labkit.audit.checks import Finding, finding
-from labkit.audit.sources import Document, as_list, child, mapping
+from labkit.audit.sources import Document, as_list, mapping
+from labkit.decide.yamlnodes import child
 
 WEB_IDENTITY = "sts:assumerolewithwebidentity"
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"

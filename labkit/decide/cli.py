@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from labkit.errors import InventoryError
+
+if TYPE_CHECKING:
+    from labkit.decide.planner import WorkloadPlan
+    from labkit.decide.result import Plan
 
 FORMATS = ("table", "json", "markdown")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `plan` subcommand."""
     parser = subparsers.add_parser(
         "plan", help="choose IRSA or EKS Pod Identity per workload, with reasons and quotas",
@@ -44,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _chosen(result, names: list[str]) -> list:  # type: ignore[no-untyped-def]
+def _chosen(result: Plan, names: list[str]) -> list[WorkloadPlan]:
     """The workload plans named by --artifacts."""
     if "all" in names:
         return list(result.workloads)
@@ -54,7 +59,7 @@ def _chosen(result, names: list[str]) -> list:  # type: ignore[no-untyped-def]
         raise InventoryError(f"--artifacts: {exc.args[0]}") from None
 
 
-def _json_with_artifacts(result, chosen: list) -> str:  # type: ignore[no-untyped-def]
+def _json_with_artifacts(result: Plan, chosen: list[WorkloadPlan]) -> str:
     """The plan JSON with artifacts for the chosen workloads only."""
     import json
 

@@ -45,9 +45,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import TypeVar
 
 from labkit.decide.gcpause import gc_paused
 from labkit.decide.reader import Field, Mapping
@@ -59,6 +61,7 @@ NODE_KINDS = ("ec2-linux", "ec2-windows", "fargate")
 CURRENT = ("irsa", "pod-identity", "none")
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 
+_Named = TypeVar("_Named", "Account", "Cluster", "SharingGroup")
 _ACCOUNT_ID = re.compile(r"\d{12}")
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
@@ -268,9 +271,9 @@ def _read_inventory(root: Mapping, default_name: str) -> Inventory:
     return Inventory(name, accounts, clusters, workloads, groups, options, root.field.file)
 
 
-def _keyed(section: Field, read) -> dict:  # type: ignore[no-untyped-def]
+def _keyed(section: Field, read: Callable[[Field], _Named]) -> dict[str, _Named]:
     """A list section read into a dict by name; a repeated name is an error at its line."""
-    result: dict = {}
+    result: dict[str, _Named] = {}
     for item in section.items():
         value = read(item)
         if value.name in result:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labkit.decide import iam
 from labkit.decide.gcpause import gc_paused
@@ -14,6 +14,9 @@ from labkit.decide.inventory import Account, Cluster, Inventory, Projection, Sha
 from labkit.decide.proxy import agent_bypassed
 from labkit.decide.rules import Rule, Traits, Verdict, decide
 from labkit.facts import value
+
+if TYPE_CHECKING:
+    from labkit.decide.result import Plan
 
 
 @dataclass(frozen=True)
@@ -424,9 +427,10 @@ def _plan_groups(inventory: Inventory, workloads: tuple[WorkloadPlan, ...],
             members[group].append(binding)
             if plan_.mechanism == "irsa":
                 irsa_members[group].append(binding)
-    for group in inventory.sharing_groups.values():
-        if group.projected:
-            _add_projected(group.projected, inventory, members[group.name], irsa_members[group.name])
+    for sharing_group in inventory.sharing_groups.values():
+        if sharing_group.projected:
+            _add_projected(sharing_group.projected, inventory, members[sharing_group.name],
+                           irsa_members[sharing_group.name])
     context.group_members.update(members)
     return tuple(_plan_group(group, inventory, members[group.name], irsa_members[group.name], context)
                  for group in inventory.sharing_groups.values() if members[group.name])

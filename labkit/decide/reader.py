@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from labkit.decide.yamlnodes import line_of, scalar
 from labkit.errors import InventoryError
@@ -37,7 +37,7 @@ class Field:
         """This node as a non-empty string (numbers are accepted and kept as written, e.g. account ids)."""
         if not isinstance(self.node, yaml.ScalarNode) or self.node.tag == _NULL:
             raise self.error(f"expected a string, found {_kind(self.node)}")
-        value = self.node.value
+        value = str(self.node.value)
         if not value:
             raise self.error("must not be empty")
         if choices and value not in choices:

@@ -79,7 +79,7 @@ class Plan:
     def to_frame(self) -> Any:
         """One row per workload as a pandas DataFrame (pandas is imported now, not with labkit.decide)."""
         try:
-            import pandas as pd
+            import pandas as pd  # type: ignore[import-untyped]
         except ImportError as exc:
             raise MissingDependency("Plan.to_frame needs pandas: pip install pandas") from exc
         return pd.DataFrame([_row(plan) for plan in self.workloads],

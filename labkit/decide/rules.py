@@ -133,7 +133,8 @@ def decide(traits: Traits) -> Verdict:
     """Run every rule against the traits (cached: many workloads share a shape)."""
     choosers = [rule for rule in RULES if rule.mechanism is None and rule.condition(traits)]
     mechanism: Mechanism = "irsa" if any(rule.outcome == "irsa" for rule in choosers) else "pod-identity"
-    fired, not_applicable = [], []
+    fired: list[Rule] = []
+    not_applicable: list[Rule] = []
     for rule in RULES:
         applies = rule.mechanism in (None, mechanism) and rule.condition(traits)
         # A mechanism rule that lost (pod-identity when IRSA is forced) did not decide: not applicable.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from labkit.errors import InputError
 
@@ -26,7 +26,7 @@ def compose_all(text: str, *, file: str | None, error: type[InputError]) -> list
 
 def line_of(node: yaml.Node) -> int:
     """The 1-based line where a node starts."""
-    return node.start_mark.line + 1
+    return int(node.start_mark.line) + 1
 
 
 def scalar(node: yaml.ScalarNode) -> Any:
