@@ -3,6 +3,12 @@
 Pure Python: no boto3, moto or HTTP. Contract: ``evaluate(request, *, identity_policies=(),
 resource_policy=None, permissions_boundary=None, session_policy=None) -> Decision``.
 
+A module per concept: ``parse`` (JSON/dict/file -> cached ``Policy``), ``validate`` (issues with JSON
+paths and lines), ``model``, ``action`` / ``resource`` / ``principal`` / ``condition`` (one element each,
+answering with a result that says why), ``variables``, ``request``, ``evaluate`` (the combining rules),
+``decision`` (``Decision`` and its explanations), ``size`` (quotas from ``labkit.facts``), ``builders``
+(IRSA, Pod Identity, ABAC, least privilege) and ``cli`` (``labkit policy validate|eval``).
+
     >>> from labkit.policy import evaluate, pod_identity_trust_policy
     >>> evaluate({"action": "sts:AssumeRole", "resource": "arn:aws:iam::111122223333:role/app",
     ...           "principal": {"type": "Service", "id": "pods.eks.amazonaws.com"}},

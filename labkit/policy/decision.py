@@ -40,9 +40,14 @@ class ElementMatch(NamedTuple):
             if self.matched:
                 return f"{self.element} does not list {subject}, so the statement covers it"
             return f"{self.element} lists {subject} (via {self.item}), so the statement does not cover it"
+        if self.element == "Principal":
+            if self.matched:
+                return f"Principal {self.item} names the caller ({self.kind} match)"
+            return f"Principal does not name the caller {subject}"
         if self.matched:
-            via = f" ({self.kind} match)" if self.kind and self.element == "Principal" else ""
-            return f"{self.element} {self.item or '(absent: any)'} matched {subject}{via}"
+            if self.item is None:
+                return f"no {self.element} element, so the statement covers {subject}"
+            return f"{self.element} {self.item} matched {subject}"
         return f"{self.element} has no entry matching {subject}"
 
 
@@ -73,8 +78,8 @@ class StatementResult(NamedTuple):
         """The first condition that did not hold, if the statement failed on its conditions."""
         return next((c for c in self.conditions if not c.matched), None)
 
-    def why(self, request: Request) -> str:
-        """Why the statement applies or not, in one line."""
+    def reasons(self, request: Request) -> list[str]:
+        """Why the statement applies or not: one phrase per element checked, in evaluation order."""
         parts = [self.action.describe(request.action)]
         if self.action.matched and self.resource is not None:
             parts.append(self.resource.describe(request.resource))
@@ -83,9 +88,13 @@ class StatementResult(NamedTuple):
         failed = self.failed_condition
         if failed is not None:
             parts.append(f"condition failed: {failed.describe()}")
-        elif self.applies and self.conditions:
-            parts.append("conditions held: " + "; ".join(c.describe() for c in self.conditions))
-        return "; ".join(parts)
+        elif self.applies:
+            parts += [f"condition held: {c.describe()}" for c in self.conditions]
+        return parts
+
+    def why(self, request: Request) -> str:
+        """`reasons()` in one line."""
+        return "; ".join(self.reasons(request))
 
     def to_dict(self, request: Request) -> dict[str, Any]:
         """JSON-ready summary."""
@@ -98,6 +107,8 @@ _RULES: dict[str, str] = {
     "explicit-deny": "An explicit Deny in any policy overrides every Allow.",
     "identity-allow": "An identity policy allows it and nothing denies it.",
     "resource-allow": "Same account: a resource policy that names the caller is enough on its own.",
+    "trust-allow": "The role's trust policy (its resource policy) allows this caller; AWS services and web "
+                   "identities have no identity policies of their own.",
     "cross-account": "Cross-account: both the caller's identity policy and the resource policy allow it.",
     "no-allow": "Nothing allows it, so it is denied by default (implicit deny).",
     "boundary": "The permissions boundary does not allow it: a boundary caps what identity policies grant.",
@@ -146,11 +157,11 @@ class Decision:
                  f"Rule: {self.reason}"]
         if self.decided_by:
             lines.append("Decided by:")
-            lines += [f"  {s.ref} ({s.effect}): {s.why(r)}" for s in self.decided_by]
+            lines += [_block(f"{s.ref} ({s.effect})", s.reasons(r)) for s in self.decided_by]
         others = [s for s in self.statements if not self.decided(s)]
         if others:
             lines.append("Other statements:")
-            lines += [f"  {s.ref} ({s.effect}) {'applies' if s.applies else 'does not apply'}: {s.why(r)}"
+            lines += [_block(f"{s.ref} ({s.effect}) {'applies' if s.applies else 'does not apply'}", s.reasons(r))
                       for s in others]
         elif not self.statements:
             lines.append("No policy statements were given.")
@@ -175,6 +186,11 @@ class Decision:
                 f"<code>{html.escape(r.action)}</code> on <code>{html.escape(r.resource)}</code> by "
                 f"<code>{html.escape(str(r.principal or 'anonymous'))}</code><br>{html.escape(self.reason)}</p>"
                 f"<table><tr><th>statement</th><th>effect</th><th>applies</th><th>why</th></tr>{rows}</table></div>")
+
+
+def _block(head: str, reasons: list[str]) -> str:
+    """A statement's heading and its reasons, one per indented line."""
+    return "\n".join([f"  {head}:"] + [f"      {reason}" for reason in reasons])
 
 
 def _html_row(s: StatementResult, deciding: bool, request: Request) -> str:

@@ -88,7 +88,7 @@ class Results:
     def _decide_service_or_federated(self) -> Decision:
         """Service and web-identity callers have no identity policies: the trust policy decides."""
         if self.resource:
-            return self._decision("Allow", self.resource, "resource-allow")
+            return self._decision("Allow", self.resource, "trust-allow")
         return self._identity_or_deny([])
 
     def _decide_same_account(self, principal: Principal) -> Decision:

@@ -25,3 +25,9 @@ def test_policy_engine_is_pure() -> None:
             "'urllib3', 'http', 'flask', 'werkzeug')]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_package_docstring_example_runs() -> None:
+    import doctest
+
+    assert doctest.testmod(labkit.policy).failed == 0
