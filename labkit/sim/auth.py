@@ -9,13 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from labkit.sim.accounts import Accounts
 from labkit.sim.aws_errors import auth_error
 from labkit.sim.clock import LabClock
 from labkit.sim.iam import get_user, user_access_key
 from labkit.sim.sessions import Session, SessionTable
-from labkit.sim.sigv4 import MalformedSignature, SignedRequest, parse_authorization, signature_matches
+from labkit.sim.sigv4 import (
+    MalformedSignature,
+    SignedRequest,
+    parse_authorization,
+    parse_presigned,
+    signature_matches,
+)
 
 
 @dataclass(frozen=True)
@@ -53,14 +61,16 @@ class Authenticator:
         self._clock = clock
 
     def signature(self, request: HttpRequest) -> SignedRequest | None:
-        """The parsed SigV4 header, None when the request is unsigned."""
-        header = request.headers.get("authorization")
-        if not header:
-            return None
+        """The parsed SigV4 header or presigned query, None when the request is unsigned."""
+        query = urlsplit(request.url).query
         try:
-            return parse_authorization(header)
+            if "authorization" in request.headers:
+                return parse_authorization(request.headers)
+            if "X-Amz-Signature=" in query:
+                return parse_presigned(query)
         except MalformedSignature:
             return None
+        return None
 
     def authenticate(self, request: HttpRequest, signed: SignedRequest, protocol: str) -> Principal:
         """The principal who signed `request`, or the service's authentication error."""
@@ -71,7 +81,7 @@ class Authenticator:
         session = self._sessions.get(signed.access_key_id)
         if session is None:
             return self._iam_user(request, signed, protocol)
-        if request.headers.get("x-amz-security-token") != session.credentials.session_token:
+        if signed.security_token != session.credentials.session_token:
             raise auth_error("bad-token", protocol)
         self._verify(request, signed, session.credentials.secret_access_key, protocol)
         if self._clock.now() >= session.expiration:
@@ -91,6 +101,8 @@ class Authenticator:
 
     @staticmethod
     def _verify(request: HttpRequest, signed: SignedRequest, secret: str, protocol: str) -> None:
+        if signed.expired(datetime.now(timezone.utc)):
+            raise auth_error("request-expired", protocol)
         if not signature_matches(signed, secret, method=request.method, url=request.url,
                                  headers=request.headers, body=request.body):
             raise auth_error("bad-signature", protocol)

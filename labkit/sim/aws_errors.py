@@ -54,6 +54,12 @@ _AUTH_ERRORS: dict[str, dict[str, tuple[str, int, str]]] = {
         REST_JSON: ("ExpiredTokenException", 403, EXPIRED_TOKEN_MESSAGE),
         REST_XML: ("ExpiredToken", 400, S3_EXPIRED_MESSAGE),
     },
+    "request-expired": {  # a presigned URL past its X-Amz-Expires
+        QUERY: ("AccessDenied", 403, "Request has expired"),
+        JSON: ("AccessDeniedException", 400, "Request has expired"),
+        REST_JSON: ("AccessDeniedException", 403, "Request has expired"),
+        REST_XML: ("AccessDenied", 403, "Request has expired"),
+    },
     "missing": {
         QUERY: ("MissingAuthenticationToken", 403, MISSING_AUTH_MESSAGE),
         JSON: ("MissingAuthenticationTokenException", 400, MISSING_AUTH_MESSAGE),
@@ -69,7 +75,8 @@ _ACCESS_DENIED_BY_SERVICE = {"sns": ("AuthorizationError", 403), "eks-auth": ("A
 
 
 def auth_error(meaning: str, protocol: str) -> AwsError:
-    """The authentication failure `meaning` (unknown-key, bad-token, bad-signature, expired, missing)."""
+    """The authentication failure `meaning` (unknown-key, bad-token, bad-signature, expired, request-expired,
+    missing)."""
     code, status, message = _AUTH_ERRORS[meaning][protocol]
     return AwsError(code, message, status)
 

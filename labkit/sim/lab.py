@@ -162,7 +162,8 @@ class Lab:
         client = self._clients.get(key)
         if client is None:
             client = self._clients[key] = _boto_session().client(
-                service, region_name=region, endpoint_url=self.endpoint_url, **creds.as_boto())
+                service, region_name=region, endpoint_url=self.endpoint_url, config=_client_config(service),
+                **creds.as_boto())
         return client
 
     # -- clusters -----------------------------------------------------------------------------------------------
@@ -215,6 +216,13 @@ def _boto_session() -> Any:
     import boto3
 
     return boto3.session.Session()
+
+
+def _client_config(service: str) -> Any:
+    """SigV4 everywhere: S3 clients would otherwise presign URLs with the legacy SigV2, which the lab refuses."""
+    from botocore.config import Config
+
+    return Config(signature_version="s3v4") if service == "s3" else None
 
 
 def _placeholder_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:

@@ -201,3 +201,29 @@ def test_iam_users_sign_with_their_access_keys_and_get_aws_username(lab: Lab, bu
     with pytest.raises(ClientError) as refused:
         lab.client("sts", credentials=alice).get_caller_identity()
     assert error_code(refused) == "InvalidClientTokenId"
+
+
+def test_presigned_urls_are_verified_and_authorized(lab: Lab, buckets: None) -> None:
+    import time
+    import urllib.error
+    import urllib.request
+
+    role = create_role(lab, "presigner", TRUST_ROOT, allow("s3:GetObject", "arn:aws:s3:::shared-data/readme.txt"))
+    s3 = lab.client("s3", credentials=assume(lab, role))
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "shared-data", "Key": "readme.txt"})
+    assert urllib.request.urlopen(url).read() == b"hello"
+    answers = {}
+    for case, bad_url in {
+        "tampered": url.replace("readme.txt", "private/secret.txt"),
+        "not allowed": s3.generate_presigned_url("get_object", Params={"Bucket": "shared-data", "Key": "private/secret.txt"}),
+        "expired": s3.generate_presigned_url("get_object", Params={"Bucket": "shared-data", "Key": "readme.txt"},
+                                             ExpiresIn=1),
+    }.items():
+        if case == "expired":
+            time.sleep(2)  # presigned URLs expire on the host clock, which botocore signs with
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(bad_url)
+        answers[case] = refused.value.read().decode()
+    assert "<Code>SignatureDoesNotMatch</Code>" in answers["tampered"]
+    assert "<Code>AccessDenied</Code>" in answers["not allowed"] and "s3:GetObject" in answers["not allowed"]
+    assert "Request has expired" in answers["expired"]
