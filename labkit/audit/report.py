@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import textwrap
 from collections import Counter
@@ -75,6 +76,12 @@ class Report:
 
     def __repr__(self) -> str:
         return f"<Report {len(self.findings)} findings in {self.files} files>"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><td>{f.severity}</td><td><code>{f.id}</code></td><td>{html.escape(str(f.location))}</td>"
+                       f"<td>{html.escape(f.detail)}</td><td>{html.escape(f.check.fix)}</td></tr>" for f in self.findings)
+        return (f"<p>{html.escape(repr(self))}</p><table><tr><th>severity</th><th>check</th><th>where</th>"
+                f"<th>what</th><th>fix</th></tr>{rows}</table>")
 
 
 def _wrap(text: str) -> list[str]:
