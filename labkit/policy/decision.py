@@ -160,7 +160,7 @@ class Decision:
             lines += [_block(f"{s.ref} ({s.effect})", s.reasons(r)) for s in self.decided_by]
         others = [s for s in self.statements if not self.decided(s)]
         if others:
-            lines.append("Other statements:")
+            lines.append("Other statements:" if self.decided_by else "Statements:")
             lines += [_block(f"{s.ref} ({s.effect}) {'applies' if s.applies else 'does not apply'}", s.reasons(r))
                       for s in others]
         elif not self.statements:
