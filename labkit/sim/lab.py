@@ -5,8 +5,14 @@
         cluster = lab.create_cluster("demo")      # its own OIDC issuer, served by the lab
         lab.advance(hours=2)                      # the lab clock; tokens and sessions expire on it
 
-moto keeps its state in module globals, so a process runs one Lab at a time: starting a Lab resets moto's
-backends and a second concurrent Lab raises LabError. Accounts isolate the resources of one lab.
+Limits worth knowing:
+- moto keeps its state in module globals, so a process runs one Lab at a time: starting a Lab resets moto's
+  backends, a second concurrent Lab raises LabError, and a Lab starts once. Accounts isolate resources
+  within one lab (S3 bucket names stay global, as in AWS).
+- Sessions, tokens and keys live on the lab clock. Expirations that a real SDK reads (STS answers) are sent
+  as the same remaining lifetime on the host clock (`Lab.host_time`), because botocore refuses credentials
+  its own clock calls expired; EKS Auth answers in lab time for the lab's agent.
+- Only SigV4 is accepted (lab S3 clients presign with SigV4; AWS too refuses SigV2 for new buckets).
 """
 
 from __future__ import annotations
@@ -59,7 +65,9 @@ class Lab:
         self.issuers = IssuerRegistry()
         self.eks = Eks(self.clock, self.ids, self.issuers, association_delay=association_delay,
                        addon_delay=addon_delay, association_quota=association_quota)
+        self._sts: Sts | None = None
         self._server: Any = None
+        self._started = False
         self._thread: threading.Thread | None = None
         self._clients: dict[tuple[str, str, str, str], Any] = {}
         self._clusters: dict[tuple[str, str, str], Cluster] = {}
@@ -68,10 +76,13 @@ class Lab:
     def start(self) -> Lab:
         """Reset moto, start the gateway on 127.0.0.1 (ephemeral port) in a background thread."""
         global _active
+        if self._started:
+            raise LabError("a Lab starts once (stopping reset moto's state): create a new Lab")
         with _active_lock:
             if _active is not None:
                 raise LabError("a Lab is already running in this process (moto keeps global state): stop it first")
             _active = self
+        self._started = True
         try:
             self._start_server()
         except BaseException:
@@ -89,8 +100,7 @@ class Lab:
         _reset_moto()
         mock_random.seed(self.seed)  # moto's own ids (role ids, ...) follow the seed too
         self._server = make_server(HOST, 0, _placeholder_app, threaded=True, request_handler=_quiet_handler())
-        sts = Sts(self.sessions, self.clock, OidcFetcher(HOST, self.port))
-        self.sts = sts
+        sts = self._sts = Sts(self.sessions, self.clock, OidcFetcher(HOST, self.port))
         self._server.app = Gateway(
             moto_app=DomainDispatcherApplication(create_backend_app),
             authenticator=Authenticator(self.accounts, self.sessions, self.clock),
@@ -126,6 +136,13 @@ class Lab:
         if self._server is None:
             raise LabError("the lab is not running: use `with Lab() as lab:` or lab.start()")
         return int(self._server.server_port)
+
+    @property
+    def sts(self) -> Sts:
+        """The lab's STS (issues every role session)."""
+        if self._sts is None:
+            raise LabError("the lab is not running: use `with Lab() as lab:` or lab.start()")
+        return self._sts
 
     @property
     def endpoint_url(self) -> str:

@@ -59,3 +59,11 @@ def test_roles_with_lab_ids_can_still_be_deleted() -> None:
         create_role(lab, "short-lived", POD_TRUST)
         lab.client("iam").delete_role(RoleName="short-lived")
         assert lab.client("iam").list_roles()["Roles"] == []
+
+
+def test_a_lab_starts_once() -> None:
+    lab = Lab(seed=0)
+    with lab:
+        pass
+    with pytest.raises(LabError, match="starts once"):
+        lab.start()

@@ -233,3 +233,14 @@ def test_an_addon_becomes_active_on_the_lab_clock(lab: Lab, cluster: Cluster) ->
     lab.advance(seconds=lab.eks.addon_delay.total_seconds())
     assert eks.describe_addon(clusterName="pods", addonName="eks-pod-identity-agent")["addon"]["status"] == "ACTIVE"
     eks.delete_addon(clusterName="pods", addonName="eks-pod-identity-agent")
+
+
+def test_instance_credentials_need_a_role_that_trusts_ec2(lab: Lab, cluster: Cluster) -> None:
+    from labkit.errors import AwsError
+
+    with pytest.raises(AwsError) as refused:
+        lab.instance_credentials(f"arn:aws:iam::{ACCOUNT}:role/app-pod-identity", "i-0aaaaaaaaaaaaaaaa")
+    assert refused.value.code == "AccessDenied"
+    node = lab.instance_credentials(f"arn:aws:iam::{ACCOUNT}:role/node-role", "i-0bbbbbbbbbbbbbbbb")
+    arn = lab.client("sts", credentials=node).get_caller_identity()["Arn"]
+    assert arn == f"arn:aws:sts::{ACCOUNT}:assumed-role/node-role/i-0bbbbbbbbbbbbbbbb"
