@@ -8,6 +8,7 @@ stored with a uid and a node. Errors read as kubectl prints them (`KubernetesErr
 
 from __future__ import annotations
 
+import base64
 import copy
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -155,6 +156,8 @@ class ApiServer:
 
     def _apply_one(self, document: dict[str, Any]) -> str:
         kind, metadata = document["kind"], document.setdefault("metadata", {})
+        if kind == "Secret":
+            _fold_string_data(document)
         if KINDS[kind][1]:
             metadata.setdefault("namespace", "default")
             self._require_namespace(metadata["namespace"])
@@ -227,6 +230,15 @@ class ApiServer:
                              "metadata": {"name": f"{metadata['name']}-{template_hash}-{suffix}",
                                           "namespace": metadata["namespace"], "labels": labels,
                                           "annotations": dict(pod_metadata.get("annotations") or {})}})
+
+
+def _fold_string_data(secret: dict[str, Any]) -> None:
+    """stringData is write-only: the API server stores it base64-encoded in data (base64 is not encryption)."""
+    extra = secret.pop("stringData", None) or {}
+    if extra:
+        encoded = {key: base64.b64encode(str(value).encode()).decode() for key, value in extra.items()}
+        secret["data"] = dict(secret.get("data") or {}, **encoded)
+    secret.setdefault("type", "Opaque")
 
 
 def _spec(pod: Mapping[str, Any]) -> Any:

@@ -137,3 +137,11 @@ def test_kubectl_resource_names():
     assert [kind_of(n) for n in ("sa", "pods", "ServiceAccount", "deploy")] == ["ServiceAccount", "Pod", "ServiceAccount", "Deployment"]
     with pytest.raises(KubernetesError, match="doesn't have a resource type"):
         kind_of("gizmo")
+
+
+def test_secret_string_data_is_stored_base64_encoded_in_data(api: ApiServer):
+    api.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "aws-creds", "namespace": "production"},
+               "stringData": {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE"}})
+    secret = api.get("secret", "aws-creds", "production")
+    assert "stringData" not in secret and secret["type"] == "Opaque"
+    assert secret["data"] == {"AWS_ACCESS_KEY_ID": "QUtJQUVYQU1QTEU="}
