@@ -54,9 +54,10 @@ class Artifacts:
         if self.plan.role_account is not self.plan.account:  # IRSA straight into the other account's role
             needs = self.workload.targets[0].needs
         pairs = _pairs(needs)
-        if self.pod_identity:
+        if self.plan.role_account is self.plan.account:  # the pod's role assumes (chains into) each target role
+            actions = ("sts:AssumeRole", "sts:TagSession") if self.pod_identity else ("sts:AssumeRole",)
             pairs += [(action, self.plan.target_role_arn(i)) for i in range(len(self.workload.targets))
-                      for action in ("sts:AssumeRole", "sts:TagSession")]
+                      for action in actions]
         return iam.permissions(pairs) if pairs else None
 
     @cached_property
@@ -75,6 +76,8 @@ class Artifacts:
         target_account = self._target_account(index)
         if self.pod_identity:
             return iam.target_role_trust(self.plan.role_arn)
+        if self.plan.role_account is self.plan.account:  # IRSA chaining from the role in the cluster's account
+            return iam.target_role_trust(self.plan.role_arn, tag_session=False)
         return iam.irsa_trust(target_account.id, [self._binding()], partition=target_account.partition)
 
     def target_permission_policy(self, index: int = 0) -> dict[str, Any] | None:

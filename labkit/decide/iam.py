@@ -33,13 +33,14 @@ def pod_identity_trust() -> dict[str, Any]:
     return builders.pod_identity_trust_policy()
 
 
-def target_role_trust(source_role_arn: str) -> dict[str, Any]:
-    """Trust policy of an association's target role: the Pod Identity role may assume it and tag the session.
+def target_role_trust(source_role_arn: str, *, tag_session: bool = True) -> dict[str, Any]:
+    """Trust policy of a role assumed by chaining from `source_role_arn`.
 
-    EKS chains the two AssumeRole calls itself; the session tags are transitive, hence sts:TagSession.
+    For an association's target role EKS chains the two AssumeRole calls itself and the Pod Identity session
+    tags are transitive, hence sts:TagSession; an IRSA pod chaining through an SDK profile needs only AssumeRole.
     """
-    statement = {"Effect": "Allow", "Principal": {"AWS": source_role_arn},
-                 "Action": ["sts:AssumeRole", "sts:TagSession"]}
+    actions: str | list[str] = ["sts:AssumeRole", "sts:TagSession"] if tag_session else "sts:AssumeRole"
+    statement = {"Effect": "Allow", "Principal": {"AWS": source_role_arn}, "Action": actions}
     return {"Version": builders.VERSION, "Statement": [statement]}
 
 

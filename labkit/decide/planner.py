@@ -371,6 +371,7 @@ def _plan_workload(workload: Workload, inventory: Inventory, context: _PlanConte
                                  and not agent_bypassed(proxy.no_proxy)),
         fargate_unselected=workload.compute == "fargate" and profile is None,
         fargate_selected=profile is not None and workload.compute not in (None, "fargate"),
+        direct_cross_account=len(workload.targets) == 1 and not workload.needs,
     )
     verdict = decide(traits)
     role_name, role_account = _role(workload, cluster, account, verdict, inventory)
@@ -407,7 +408,7 @@ def _role(workload: Workload, cluster: Cluster, account: Account, verdict: Verdi
     if workload.sharing_group:
         group = inventory.sharing_groups[workload.sharing_group]
         return group.role_name, inventory.accounts[group.account or cluster.account]
-    if verdict.mechanism == "irsa" and workload.targets and not workload.needs:
+    if verdict.mechanism == "irsa" and len(workload.targets) == 1 and not workload.needs:
         # IRSA's direct route: the SA is annotated with the other account's role (provider created there).
         target = workload.targets[0]
         return target.role_name, inventory.accounts[target.account]

@@ -30,6 +30,7 @@ class Traits(NamedTuple):
     proxy_without_agent: bool  # a proxy is set and NO_PROXY lacks the agent address
     fargate_unselected: bool  # declared Fargate, but no Fargate profile selects the pod
     fargate_selected: bool  # declared EC2, but a Fargate profile selects the pod
+    direct_cross_account: bool = False  # one target and no needs of its own: IRSA can use the target's role
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,12 @@ RULES: tuple[Rule, ...] = (
     Rule("irsa-cross-account-provider", "note", "eks.irsa-cross-account",
          "Cross-account with IRSA: {target_accounts} must create an OIDC provider for this cluster's issuer and "
          "a role trusting it; the service account is annotated with that role's ARN.",
-         lambda t: t.cross_account, mechanism="irsa"),
+         lambda t: t.cross_account and t.direct_cross_account, mechanism="irsa"),
+    Rule("irsa-cross-account-chain", "note", "eks.irsa-cross-account",
+         "Cross-account with IRSA from a role in this account: the pod chains AssumeRole from {role_arn} into "
+         "{target_role_arns} (an SDK profile with source_profile and web_identity_token_file); each target role "
+         "trusts {role_arn}.",
+         lambda t: t.cross_account and not t.direct_cross_account, mechanism="irsa"),
     Rule("shared-role-trust-policy-size", "note", "iam.trust-policy-size-default",
          "The role is shared by sharing group {sharing_group}: under IRSA its trust policy lists every service "
          "account of every cluster and must fit the trust policy size quota (see the group's numbers).",

@@ -180,3 +180,21 @@ def test_hardened_and_open_imds_settings() -> None:
                              cluster("serverless", node_kinds=["fargate"])], [workload(cluster_name="good")]))
     ids = {f.scope: f.id for f in result.findings if f.fact == "eks.imds-hardening"}
     assert ids == {"cluster:good": "imds-hardened", "cluster:bad": "imds-open"}
+
+
+def test_irsa_cross_account_chains_when_the_workload_also_needs_its_own_account() -> None:
+    accounts = [ACCOUNT, {"name": "audit", "id": "444455556666"}]
+    target = {"account": "audit", "role_name": "audit-read",
+              "needs": [{"service": "s3", "actions": ["GetObject"], "resources": ["arn:aws:s3:::audit/*"]}]}
+    result = plan(inventory([cluster(node_kinds=["fargate"], fargate_profiles=[
+        {"name": "all", "selectors": [{"namespace": "apps"}]}])],
+        [workload("both", targets=[target]), workload("only", targets=[target], needs=[])], accounts=accounts))
+    both, only = result.workload("both"), result.workload("only")
+    assert both.mechanism == only.mechanism == "irsa"
+    assert "irsa-cross-account-chain" in _fired(result, "both") and "irsa-cross-account-provider" in _fired(result, "only")
+    assert both.role_arn.startswith("arn:aws:iam::111122223333:") and only.role_arn.startswith("arn:aws:iam::444455556666:")
+    chained = both.artifacts.target_trust_policy()["Statement"][0]
+    assert chained["Principal"] == {"AWS": both.role_arn} and chained["Action"] == "sts:AssumeRole"
+    assert {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": both.target_role_arn()} in \
+        both.artifacts.permission_policy["Statement"]
+    assert result.account("audit").oidc_providers_needed == 1  # only the direct route needs a provider there
