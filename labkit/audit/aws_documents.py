@@ -121,6 +121,5 @@ def _fargate_profile(doc: Document, value: dict[str, Any], path: str, estate: Es
         labels = _field(selector, "labels", "Labels") or {}
         if isinstance(labels, list):  # CloudFormation: [{Key, Value}]
             labels = {mapping(label).get("Key"): mapping(label).get("Value") for label in labels}
-        estate.fargate_selectors.append(FargateSelector(
-            str(_field(selector, "namespace", "Namespace") or ""), {str(k): str(v) for k, v in labels.items()},
-            doc.at(selector_path)))
+        estate.fargate_selectors.append(FargateSelector.of(
+            _field(selector, "namespace", "Namespace"), labels, doc.at(selector_path)))

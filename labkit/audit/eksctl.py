@@ -34,9 +34,8 @@ def collect(doc: Document, data: dict[str, Any], estate: Estate) -> Iterator[Fin
     for path, profile in items(data.get("fargateProfiles"), "$.fargateProfiles"):
         for selector_path, selector in items(mapping(profile).get("selectors"), child(path, "selectors")):
             selector = mapping(selector)
-            estate.fargate_selectors.append(FargateSelector(
-                str(selector.get("namespace", "")), {str(k): str(v) for k, v in mapping(selector.get("labels")).items()},
-                doc.at(selector_path)))
+            estate.fargate_selectors.append(FargateSelector.of(
+                selector.get("namespace"), mapping(selector.get("labels")), doc.at(selector_path)))
     for group in ("managedNodeGroups", "nodeGroups"):
         for path, node_group in items(data.get(group), f"$.{group}"):
             yield from _node_group(doc, mapping(node_group), path, estate)

@@ -3,10 +3,11 @@ selectors, roles. Checks that need more than one document (an association and th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
-
+from typing import Any
 from labkit.audit.sources import Location
+from labkit.decide.inventory import Selector
 
 
 @dataclass(frozen=True)
@@ -44,20 +45,24 @@ class Association:
 
 @dataclass(frozen=True)
 class FargateSelector:
-    """A Fargate profile selector: pods in a matching namespace with all these labels run on Fargate."""
+    """A Fargate profile selector found in an input, with where it was found."""
 
-    namespace: str
-    labels: dict[str, str]
+    selector: Selector
     location: Location
+
+    @classmethod
+    def of(cls, namespace: object, labels: Mapping[Any, Any], location: Location) -> FargateSelector:
+        """A selector from raw input values."""
+        pairs = tuple(sorted((str(key), str(value)) for key, value in labels.items()))
+        return cls(Selector(str(namespace or ""), pairs), location)
 
     def selects_namespace(self, namespace: str) -> bool:
         """Whether this selector puts every pod of `namespace` on Fargate (it has no labels to match)."""
-        return not self.labels and fnmatchcase(namespace, self.namespace)
+        return not self.selector.labels and self.selector.selects(namespace, {})
 
     def selects(self, pod: Pod) -> bool:
         """Whether this selector puts the pod on Fargate."""
-        return fnmatchcase(pod.namespace, self.namespace) and all(
-            key in pod.labels and fnmatchcase(pod.labels[key], value) for key, value in self.labels.items())
+        return self.selector.selects(pod.namespace, pod.labels)
 
 
 @dataclass
