@@ -122,14 +122,19 @@ def test_a_matching_explicit_deny_always_wins(request: dict[str, Any], slots: di
 
 
 @FAST
-@given(requests, policy_sets, statements(effect="Allow"), st.booleans())
+@given(requests, policy_sets, statements(effect="Allow"), st.sampled_from(
+    ["new identity policy", "identity", "resource_policy", "permissions_boundary", "session_policy"]))
 def test_adding_an_allow_never_turns_allow_into_deny(request: dict[str, Any], slots: dict[str, Any],
-                                                     extra: dict[str, Any], as_new_policy: bool) -> None:
+                                                     extra: dict[str, Any], where: str) -> None:
     if evaluate(request, **slots).effect != "Allow":
         return
-    identity = list(slots["identity_policies"])
-    if as_new_policy or not identity:
-        identity.append({"Version": "2012-10-17", "Statement": [extra]})
-    else:
-        identity[0] = {**identity[0], "Statement": [*identity[0]["Statement"], extra]}
-    assert evaluate(request, **{**slots, "identity_policies": identity}).effect == "Allow"
+    if where == "new identity policy" or (where == "identity" and not slots["identity_policies"]):
+        slots["identity_policies"] = [*slots["identity_policies"], {"Version": "2012-10-17", "Statement": [extra]}]
+    elif where == "identity":
+        first = slots["identity_policies"][0]
+        slots["identity_policies"] = [{**first, "Statement": [*first["Statement"], extra]},
+                                      *slots["identity_policies"][1:]]
+    elif slots[where] is not None:  # append to an existing policy of that type
+        statement = {**extra, "Principal": "*"} if where == "resource_policy" else extra
+        slots[where] = {**slots[where], "Statement": [*slots[where]["Statement"], statement]}
+    assert evaluate(request, **slots).effect == "Allow"
