@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from labkit.policy import Decision
+from labkit.policy import evaluate as engine
 from labkit.sim.auth import Principal
 from labkit.sim.aws_errors import REST_XML, access_denied, not_authorized_message
 from labkit.sim.clock import LabClock
@@ -22,10 +24,8 @@ ALLOW, EXPLICIT_DENY = "Allow", "ExplicitDeny"
 Policy = Mapping[str, Any]
 
 
-def evaluate(request: Mapping[str, Any], **policies: Any) -> Any:
+def evaluate(request: Mapping[str, Any], **policies: Any) -> Decision:
     """The one call into the policy engine (contract 1 of design.md)."""
-    from labkit.policy import evaluate as engine
-
     return engine(request, **policies)
 
 
@@ -134,7 +134,7 @@ class Authorizer:
         return request
 
 
-def resource_policy_grants(decision: Any) -> bool:
+def resource_policy_grants(decision: Decision) -> bool:
     """Whether a statement of the resource (trust) policy itself allowed the request.
 
     A role's trust policy must always allow AssumeRole, even where an identity policy alone would do for

@@ -97,31 +97,127 @@ def not_authorized_message(principal: str, action: str, resource: str | None, re
     return NOT_AUTHORIZED.format(principal=principal, action=action, on_resource=on_resource, reason=reason)
 
 
-def _error_class(code: str, status: int, doc: str) -> type[AwsError]:
-    def __init__(self: AwsError, message: str) -> None:
-        AwsError.__init__(self, code, message, status)
+class _FixedCode(AwsError):
+    """An AWS error whose code and HTTP status are the same in every protocol that has it."""
 
-    return type(code, (AwsError,), {"__init__": __init__, "__doc__": doc, "__module__": __name__})
+    CODE = "InternalFailure"
+    STATUS = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(self.CODE, message, self.STATUS)
 
 
-# Errors with one code whatever the protocol (their services have one protocol each).
-AccessDenied = _error_class("AccessDenied", 403, "STS/IAM: the request is not allowed.")
-InvalidIdentityToken = _error_class("InvalidIdentityToken", 400, "STS: the web identity token is not valid.")
-ExpiredTokenException = _error_class("ExpiredTokenException", 400, "STS web identity / EKS Auth: token expired.")
-IDPRejectedClaim = _error_class("IDPRejectedClaim", 403, "STS: the identity provider rejected a claim.")
-IDPCommunicationError = _error_class("IDPCommunicationError", 400, "STS: the issuer's keys could not be fetched.")
-InvalidParameterValue = _error_class("InvalidParameterValue", 400, "A parameter value is not valid.")
-ValidationError = _error_class("ValidationError", 400, "STS/IAM: the input fails a constraint.")
-MalformedPolicyDocument = _error_class("MalformedPolicyDocument", 400, "IAM/STS: the policy is not valid.")
-LimitExceeded = _error_class("LimitExceeded", 409, "IAM: a quota would be exceeded.")
-PackedPolicyTooLarge = _error_class("PackedPolicyTooLarge", 400, "STS: session policy and tags too large.")
-NoSuchEntity = _error_class("NoSuchEntity", 404, "IAM: the entity does not exist.")
-InvalidInput = _error_class("InvalidInput", 400, "IAM: an input is not valid.")
+class AccessDenied(_FixedCode):
+    """STS/IAM: the request is not allowed."""
+
+    CODE, STATUS = "AccessDenied", 403
+
+
+class InvalidIdentityToken(_FixedCode):
+    """STS: the web identity token is not valid."""
+
+    CODE, STATUS = "InvalidIdentityToken", 400
+
+
+class ExpiredTokenException(_FixedCode):
+    """STS web identity / EKS Auth: token expired."""
+
+    CODE, STATUS = "ExpiredTokenException", 400
+
+
+class IDPRejectedClaim(_FixedCode):
+    """STS: the identity provider rejected a claim."""
+
+    CODE, STATUS = "IDPRejectedClaim", 403
+
+
+class IDPCommunicationError(_FixedCode):
+    """STS: the issuer's keys could not be fetched."""
+
+    CODE, STATUS = "IDPCommunicationError", 400
+
+
+class InvalidParameterValue(_FixedCode):
+    """A parameter value is not valid."""
+
+    CODE, STATUS = "InvalidParameterValue", 400
+
+
+class ValidationError(_FixedCode):
+    """STS/IAM: the input fails a constraint."""
+
+    CODE, STATUS = "ValidationError", 400
+
+
+class MalformedPolicyDocument(_FixedCode):
+    """IAM/STS: the policy is not valid."""
+
+    CODE, STATUS = "MalformedPolicyDocument", 400
+
+
+class LimitExceeded(_FixedCode):
+    """IAM: a quota would be exceeded."""
+
+    CODE, STATUS = "LimitExceeded", 409
+
+
+class PackedPolicyTooLarge(_FixedCode):
+    """STS: session policy and tags too large."""
+
+    CODE, STATUS = "PackedPolicyTooLarge", 400
+
+
+class NoSuchEntity(_FixedCode):
+    """IAM: the entity does not exist."""
+
+    CODE, STATUS = "NoSuchEntity", 404
+
+
+class InvalidInput(_FixedCode):
+    """IAM: an input is not valid."""
+
+    CODE, STATUS = "InvalidInput", 400
+
+
 # EKS / EKS Auth (rest-json; the code travels in x-amzn-ErrorType)
-ResourceNotFoundException = _error_class("ResourceNotFoundException", 404, "EKS: no such resource.")
-ResourceInUseException = _error_class("ResourceInUseException", 409, "EKS: the resource already exists.")
-InvalidParameterException = _error_class("InvalidParameterException", 400, "EKS: a parameter is not valid.")
-InvalidRequestException = _error_class("InvalidRequestException", 400, "EKS: the request is not valid.")
-ResourceLimitExceededException = _error_class("ResourceLimitExceededException", 400, "EKS: a quota is reached.")
-InvalidTokenException = _error_class("InvalidTokenException", 400, "EKS Auth: the pod token is not valid.")
-AccessDeniedException = _error_class("AccessDeniedException", 400, "EKS Auth: the request is not allowed.")
+
+class ResourceNotFoundException(_FixedCode):
+    """EKS: no such resource."""
+
+    CODE, STATUS = "ResourceNotFoundException", 404
+
+
+class ResourceInUseException(_FixedCode):
+    """EKS: the resource already exists."""
+
+    CODE, STATUS = "ResourceInUseException", 409
+
+
+class InvalidParameterException(_FixedCode):
+    """EKS: a parameter is not valid."""
+
+    CODE, STATUS = "InvalidParameterException", 400
+
+
+class InvalidRequestException(_FixedCode):
+    """EKS: the request is not valid."""
+
+    CODE, STATUS = "InvalidRequestException", 400
+
+
+class ResourceLimitExceededException(_FixedCode):
+    """EKS: a quota is reached."""
+
+    CODE, STATUS = "ResourceLimitExceededException", 400
+
+
+class InvalidTokenException(_FixedCode):
+    """EKS Auth: the pod token is not valid."""
+
+    CODE, STATUS = "InvalidTokenException", 400
+
+
+class AccessDeniedException(_FixedCode):
+    """EKS Auth: the request is not allowed."""
+
+    CODE, STATUS = "AccessDeniedException", 400

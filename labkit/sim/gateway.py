@@ -212,7 +212,7 @@ def _set_moto_issuer(account_id: str, region: str, name: str, issuer: str) -> No
 def _bucket_policy(bucket: str | None) -> dict[str, Any] | None:
     """The bucket's policy document, if the bucket exists and has one."""
     owner = s3_bucket_owner(bucket) if bucket else None
-    if owner is None:
+    if bucket is None or owner is None:
         return None
     from moto.s3.models import s3_backends
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from labkit.policy.model import Kind
 from labkit.policy.size import limit, policy_size
 from labkit import facts
 from labkit.sim.aws_errors import InvalidInput, LimitExceeded, MalformedPolicyDocument, NoSuchEntity
@@ -56,9 +57,12 @@ def parse_document(text: str | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(text, Mapping):
         return dict(text)
     try:
-        return json.loads(text)
+        parsed = json.loads(text)
     except ValueError:
-        return json.loads(unquote(text))
+        parsed = json.loads(unquote(text))
+    if not isinstance(parsed, dict):
+        raise ValueError("a policy document is a JSON object")
+    return parsed
 
 
 def _backend(account_id: str) -> Any:
@@ -226,7 +230,7 @@ class IamChecks:
             raise LimitExceeded(MANAGED_QUOTA.format(limit=self.quotas.managed_policy))
 
 
-def _validated(text: str, kind: str) -> dict[str, Any]:
+def _validated(text: str, kind: Kind) -> dict[str, Any]:
     """The parsed document, or MalformedPolicyDocument with the validator's first complaint."""
     try:
         doc = json.loads(text)

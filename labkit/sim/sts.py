@@ -150,7 +150,7 @@ class Sts:
         session = self.issue(SessionRequest(
             role=role, session_name=session_name, duration=duration, issued_by="AssumeRole",
             tags={**inherited, **tags}, transitive_tag_keys=transitive,
-            source_identity=params.get("SourceIdentity") or (principal.session and principal.session.source_identity),
+            source_identity=params.get("SourceIdentity") or _inherited_source_identity(principal),
             session_policy=session_policy, chained=chained,
         ))
         return self.credentials_xml(session) + _packed_size_xml(session_policy, tags) + _source_identity_xml(session)
@@ -280,6 +280,11 @@ def _inherited_transitive_tags(principal: Principal) -> dict[str, str]:
     if session is None:
         return {}
     return {key: value for key, value in session.tags.items() if key in session.transitive_tag_keys}
+
+
+def _inherited_source_identity(principal: Principal) -> str | None:
+    """A source identity, once set, stays with every session chained from it."""
+    return principal.session.source_identity if principal.session else None
 
 
 def _token_session_tags(claims: Mapping[str, Any]) -> tuple[dict[str, str], frozenset[str]]:

@@ -56,9 +56,10 @@ class OidcFetcher:
             raise IDPCommunicationError(NO_KEYS) from None
         finally:
             connection.close()
-        if response.status != 200:
+        document = json.loads(body) if response.status == 200 else None
+        if not isinstance(document, dict):
             raise IDPCommunicationError(NO_KEYS)
-        return json.loads(body)
+        return document
 
     def signing_key(self, issuer: str, kid: str) -> Any:
         """The public key `kid` of `issuer`, refetching the JWKS once when the kid is new (key rotation)."""
