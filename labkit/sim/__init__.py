@@ -16,6 +16,8 @@ _LAZY = {
     "InstanceMetadataService": "labkit.sim.imds",
     "WebhookConfig": "labkit.sim.webhook",
     "mutate_pod": "labkit.sim.webhook",
+    "PodRun": "labkit.sim.pods",
+    "CorporateProxy": "labkit.sim.proxy",
 }
 
 __all__ = sorted(_LAZY)

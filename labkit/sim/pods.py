@@ -122,9 +122,15 @@ class PodRuntime:
     def run_pod(self, name_or_manifest: str | Mapping[str, Any] | Iterable[Mapping[str, Any]],
                 command: str | Sequence[str] | None = None, *, namespace: str | None = None,
                 container: str | None = None, timeout: float = 60) -> PodRun:
-        """Apply (if a manifest), schedule, start and run a command in the pod; the result and the env it had."""
+        """Apply (if a manifest), schedule, start and run a command in the pod; the result and the env it had.
+
+        On a pod that is not running yet the command is the container's own (``None``: the manifest's
+        command + args) and its output becomes the pod's logs; on a running pod it is ``kubectl exec``.
+        An unschedulable pod stays Pending: the run has returncode -1 and the scheduler's event as stderr.
+        """
         name, namespace = self._pod_to_run(name_or_manifest, namespace)
         pod = self.api.get("Pod", name, namespace)
+        starting = (pod.get("status") or {}).get("phase") != "Running"  # else this is `kubectl exec`
         try:
             node = self._start(pod)
         except Unschedulable as pending:
@@ -139,8 +145,9 @@ class PodRuntime:
         argv = list(command if not isinstance(command, str) else shlex.split(command)) if command is not None \
             else list(spec_container.get("command") or []) + list(spec_container.get("args") or [])
         run = self._execute(pod, spec_container, node, env, argv, timeout)
-        with self._lock:
-            self._logs[(namespace, name)] = self._logs.get((namespace, name), "") + run.stdout + run.stderr
+        if starting:  # `kubectl logs` shows the container's own output, not what exec'd commands print
+            with self._lock:
+                self._logs[(namespace, name)] = run.stdout + run.stderr
         return run
 
     def _pod_to_run(self, name_or_manifest: Any, namespace: str | None) -> tuple[str, str]:
@@ -187,7 +194,7 @@ class PodRuntime:
         return line
 
     def logs(self, pod: str, namespace: str = "default") -> str:
-        """What `kubectl logs` shows: everything the pod's commands printed, in order."""
+        """What `kubectl logs` shows: what the container's command printed when the pod started."""
         self.api.get("Pod", pod, namespace)
         with self._lock:
             return self._logs.get((namespace, pod), "")
@@ -343,7 +350,7 @@ class PodRuntime:
         if account:
             pod["spec"]["serviceAccountName"] = account
         if overrides:
-            pod = _merge(pod, json.loads(overrides) if isinstance(overrides, str) else copy.deepcopy(dict(overrides)))
+            pod = _merge(pod, _overrides(overrides))
         printed += self.api.apply(pod)
         run = self.run_pod(name, namespace=namespace) if argv else None
         return "\n".join(printed), run
@@ -435,6 +442,18 @@ def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
         else:
             base[key] = copy.deepcopy(value)
     return base
+
+
+def _overrides(overrides: str | Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(overrides, str):
+        return copy.deepcopy(dict(overrides))
+    try:
+        parsed = json.loads(overrides)
+    except json.JSONDecodeError as error:
+        raise KubernetesError("", f"Invalid JSON Patch: {error}") from None
+    if not isinstance(parsed, dict):
+        raise KubernetesError("", "Invalid JSON Patch: --overrides must be a JSON object")
+    return parsed
 
 
 def _version(text: str) -> tuple[int, int]:

@@ -1,0 +1,64 @@
+"""`cluster.kubectl(...)`: the command lines the notebooks show, answered as kubectl answers them."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from labkit.errors import KubernetesError
+from labkit.sim import Lab
+from labkit.sim.cluster import Cluster
+
+ROLE = "arn:aws:iam::111122223333:role/irsa-app"
+
+
+@pytest.fixture(scope="module")
+def cluster(lab: Lab) -> Cluster:
+    cluster = lab.create_cluster("kubectl")
+    cluster.add_nodegroup("ng", http_tokens="optional")
+    cluster.apply({"apiVersion": "v1", "kind": "ServiceAccount",
+                   "metadata": {"name": "app", "annotations": {"eks.amazonaws.com/role-arn": ROLE}}})
+    return cluster
+
+
+def test_get_and_describe_a_service_account(cluster: Cluster) -> None:
+    assert cluster.kubectl("get sa").splitlines() == ["NAME      SECRETS   AGE", "app       0         0s",
+                                                      "default   0         0s"]
+    assert yaml.safe_load(cluster.kubectl("kubectl get sa app -o yaml"))["metadata"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": ROLE}
+    described = cluster.kubectl("describe sa app")
+    assert f"Annotations:        eks.amazonaws.com/role-arn: {ROLE}" in described.splitlines()
+
+
+def test_run_exec_and_logs(cluster: Cluster) -> None:
+    printed = cluster.kubectl("""run t --image=python:3.12 --overrides='{"spec":{"serviceAccountName":"app"}}' """
+                              """--command -- python -c 'print("started")'""")
+    assert printed == "pod/t created"
+    assert cluster.logs("t") == "started\n" == cluster.kubectl("logs t")
+    env = cluster.kubectl("exec t -- env").splitlines()
+    assert f"AWS_ROLE_ARN={ROLE}" in env
+    assert cluster.kubectl("exec t -- python -c 'print(6 * 7)'") == "42\n"
+    assert cluster.kubectl("logs t") == "started\n"  # exec output is not in the container's logs
+    assert "command terminated with exit code 3" in cluster.kubectl("exec t -- python -c 'raise SystemExit(3)'")
+    assert 'exec: "curl": executable file not found' in cluster.kubectl("exec t -- curl http://169.254.170.23")
+    assert cluster.kubectl("get pods").splitlines()[1].split()[:3] == ["t", "1/1", "Running"]
+
+
+def test_the_serviceaccount_flag_by_kubectl_version(cluster: Cluster) -> None:
+    with pytest.raises(KubernetesError, match="unknown flag: --serviceaccount"):
+        cluster.kubectl("run old --image=python:3.12 --serviceaccount=app")
+    printed = cluster.kubectl("run old --image=python:3.12 --serviceaccount=app --kubectl-version=1.22")
+    assert printed.startswith("Flag --serviceaccount has been deprecated")
+    assert "AWS_ROLE_ARN" not in cluster.kubectl("describe pod old")
+    cluster.kubectl("run older --image=python:3.12 --serviceaccount=app --kubectl-version=1.20")
+    assert f"AWS_ROLE_ARN:  {ROLE}" in cluster.kubectl("describe pod older")
+
+
+def test_errors_read_as_kubectl_prints_them(cluster: Cluster) -> None:
+    with pytest.raises(KubernetesError, match='unknown command "frobnicate"'):
+        cluster.kubectl("frobnicate")
+    with pytest.raises(KubernetesError, match='pods "ghost" not found'):
+        cluster.kubectl("logs ghost")
+    with pytest.raises(KubernetesError, match="Invalid JSON Patch"):
+        cluster.kubectl("run bad --image=python:3.12 --overrides={spec}")
+    assert cluster.kubectl("delete pod old") == 'pod "old" deleted'
