@@ -116,8 +116,10 @@ _RULES: dict[str, str] = {
     "cross-account-resource": "Cross-account: the resource policy in the resource's account does not allow it.",
     "cross-account-identity": "Cross-account: the caller's own identity policies do not allow it.",
     "root-user": "The account root user has full access in its own account unless something denies it explicitly.",
-    "kms-key-policy": "KMS: the key policy neither names the caller nor allows the account (its root), so "
-                      "identity policies cannot grant access to the key.",
+    "resource-policy-required": "A KMS key policy or a role trust policy must allow the request itself: naming "
+                                "the caller, or trusting the account (its root) so that identity policies "
+                                "can grant it.",
+    "no-permission-needed": "sts:GetCallerIdentity needs no permission: AWS allows it even against an explicit deny.",
 }
 
 

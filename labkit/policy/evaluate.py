@@ -17,7 +17,10 @@ from labkit.policy.request import Principal, Request, as_request
 
 _NO_PRINCIPAL = ElementMatch(False, None, "Principal")
 # Resource-policy grants that stand alone in the same account, whatever the identity side says.
-_STANDALONE = frozenset({"user", "session", "federated", "service", "exact"})
+_STANDALONE = frozenset({"any", "user", "session", "federated", "service", "exact"})
+# STS actions a role's trust policy governs: the trust policy must allow them, even in the same account.
+_TRUST_ACTIONS = frozenset({"assumerole", "assumerolewithwebidentity", "assumerolewithsaml", "tagsession",
+                            "setsourceidentity", "setcontext"})
 _PLANS_PER_POLICY = 4096  # (label, action) plans kept per parsed policy
 
 
@@ -63,6 +66,8 @@ class Results:
 
     def decide(self) -> Decision:
         """Explicit deny first, then the allow rules for the caller's kind and account."""
+        if self.req.action.lower() == "sts:getcalleridentity":
+            return self._decision("Allow", [], "no-permission-needed")
         denies = [r for r in self.all if r.applies and r.effect == "Deny"]
         if denies:
             return self._decision("ExplicitDeny", denies, "explicit-deny")
@@ -97,16 +102,16 @@ class Results:
         standalone = [g for g in grants if _standalone(g, principal)]
         if standalone:
             return self._decision("Allow", standalone, "resource-allow")
-        role_grants = [g for g in grants if g.principal is not None and g.principal.kind in ("role", "any")]
+        role_grants = [g for g in grants if g.principal is not None and g.principal.kind == "role"]
         if role_grants and self.boundary_ok and self.session_ok:
             return self._decision("Allow", role_grants + self.caps(), "resource-allow")
-        if self.key_policy_blocks_iam():
-            return self._decision("ImplicitDeny", [], "kms-key-policy")
+        if self.resource_policy_blocks_iam():
+            return self._decision("ImplicitDeny", [], "resource-policy-required")
         return self._identity_or_deny(role_grants)
 
-    def key_policy_blocks_iam(self) -> bool:
-        """KMS: identity policies count only when the key policy allows the account (its root principal)."""
-        if not self.has_resource_policy or self.req.action.split(":", 1)[0].lower() != "kms":
+    def resource_policy_blocks_iam(self) -> bool:
+        """KMS keys and role trust: identity policies count only when that policy allows the account (root)."""
+        if not self.has_resource_policy or not _needs_resource_policy(self.req.action):
             return False
         return not any(g.principal is not None and g.principal.kind == "account" for g in self.resource)
 
@@ -139,11 +144,14 @@ def _allows(results: list[StatementResult] | None) -> list[StatementResult]:
 
 
 def _standalone(grant: StatementResult, principal: Principal) -> bool:
-    """A same-account resource grant that needs nothing else (users, sessions, services, federation)."""
-    kind = grant.principal.kind if grant.principal else None
-    if kind == "any":
-        return principal.kind not in ("role", "account")  # `*` names the caller itself
-    return kind in _STANDALONE
+    """A same-account resource grant that needs nothing else (`*`, users, sessions, services, federation)."""
+    return grant.principal is not None and grant.principal.kind in _STANDALONE
+
+
+def _needs_resource_policy(action: str) -> bool:
+    """Whether the resource's own policy must allow: KMS key policies, and role trust policies for STS."""
+    service, _, name = action.lower().partition(":")
+    return service == "kms" or (service == "sts" and name in _TRUST_ACTIONS)
 
 
 def _identity(policies: Iterable[PolicyLike] | PolicyLike) -> list[tuple[str, Policy]]:
