@@ -7,6 +7,7 @@ the call reaches moto and answers with the AWS errors (MalformedPolicyDocument, 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -56,6 +57,12 @@ def parse_document(text: str | Mapping[str, Any]) -> dict[str, Any]:
     """A policy document as a dict, whether stored as JSON text, URL-encoded JSON or already parsed."""
     if isinstance(text, Mapping):
         return dict(text)
+    return _parse_text(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_text(text: str) -> dict[str, Any]:
+    """Parsed once per text: the policy engine reuses its compiled form for the same dict (read-only here)."""
     try:
         parsed = json.loads(text)
     except ValueError:
