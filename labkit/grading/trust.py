@@ -102,3 +102,34 @@ def _source_permissions(resource: str = TARGET_ROLE) -> dict[str, Any]:
     """The identity policy of the calling role (it must be allowed to assume the target: cross-account)."""
     return {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": resource}]}
+
+
+CLUSTER_ARN = "arn:aws:eks:us-east-1:111122223333:cluster/checkout-prod"
+
+
+def _pod_identity_call(action: str, account: str, cluster_arn: str) -> dict[str, Any]:
+    """What EKS Auth asks the role's trust policy, with the confused-deputy context keys AWS supplies."""
+    return {"action": action, "resource": f"arn:aws:iam::{ACCOUNT}:role/CheckoutApiPodIdentityRole",
+            "principal": {"type": "Service", "id": "pods.eks.amazonaws.com"},
+            "context": {"aws:SourceAccount": account, "aws:SourceArn": cluster_arn}, "resource_account": ACCOUNT}
+
+
+def check_pod_identity_trust(pod_identity_trust: Callable[[str, str], dict]) -> None:
+    """``pod_identity_trust(account_id, cluster_arn)`` admits EKS Pod Identity for that cluster only."""
+    policy = attempt(pod_identity_trust, ACCOUNT, CLUSTER_ARN)
+    check(isinstance(policy, dict), f"expected a policy dict, got {type(policy).__name__}")
+    issues = validate(policy, kind="trust")
+    check(not issues, f"IAM would reject this trust policy: {issues[0] if issues else ''}")
+    for action, hint in (("sts:AssumeRole", "Principal {\"Service\": \"pods.eks.amazonaws.com\"}, Action sts:AssumeRole."),
+                         ("sts:TagSession", "Pod Identity attaches session tags: allow sts:TagSession as well.")):
+        effect = evaluate(_pod_identity_call(action, ACCOUNT, CLUSTER_ARN), resource_policy=policy).effect
+        check(effect == "Allow", f"EKS Auth's {action} for cluster checkout-prod was refused ({effect})", hint)
+    other_cluster = "arn:aws:eks:us-east-1:999988887777:cluster/someone-elses"
+    effect = evaluate(_pod_identity_call("sts:AssumeRole", "999988887777", other_cluster), resource_policy=policy).effect
+    check(effect != "Allow", "a cluster in another account (999988887777) can use this role",
+          "Confused deputy: add StringEquals aws:SourceAccount (and ArnEquals/ArnLike aws:SourceArn for the cluster).")
+    same_account_other = "arn:aws:eks:us-east-1:111122223333:cluster/sandbox"
+    effect = evaluate(_pod_identity_call("sts:AssumeRole", ACCOUNT, same_account_other), resource_policy=policy).effect
+    check(effect != "Allow", "another cluster of the same account (sandbox) can use this role",
+          "Pin aws:SourceArn to the cluster's ARN.")
+    passed("pods.eks.amazonaws.com may AssumeRole and TagSession, for the checkout-prod cluster only")
