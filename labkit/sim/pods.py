@@ -89,10 +89,8 @@ class PodRuntime:
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
         lab = cluster.lab
-        jitter = random.Random(f"labkit:{lab.seed}:{cluster.arn}:webhook-jitter")
-        self.webhook_config = WebhookConfig(
-            region=cluster.region, sts_regional_endpoints=True,  # EKS runs the webhook with both flags
-            jitter=lambda: jitter.randint(JITTER_MIN_EXPIRATION, DEFAULT_TOKEN_EXPIRATION))
+        self._jitter = random.Random(f"labkit:{lab.seed}:{cluster.arn}:webhook-jitter")
+        self.webhook_config = self._webhook_config("ipv4")
         self.api = ApiServer(uid=cluster._uid, now=lab.clock.now, pod_admission=self._webhook)
         self.nodes = NodePool(cluster)
         root = Path(tempfile.mkdtemp(prefix=f"labkit-pods-{cluster.name}-"))
@@ -104,6 +102,18 @@ class PodRuntime:
         lab.clock.on_advance(self._on_advance)
 
     # -- admission: the webhook stage -----------------------------------------------------------------------------
+    def set_ip_family(self, family: str) -> None:
+        """The cluster's IP family: on ``ipv6`` the webhook points pods at the agent's [fd00:ec2::23]."""
+        if family not in ("ipv4", "ipv6"):
+            raise ValueError("the IP family is 'ipv4' or 'ipv6'")
+        self.webhook_config = self._webhook_config(family)
+
+    def _webhook_config(self, family: str) -> WebhookConfig:
+        """The flags EKS starts the webhook with: region and regional STS on; jitter from the lab's seed."""
+        flags: dict[str, Any] = {"region": self.cluster.region, "sts_regional_endpoints": True,
+                                 "jitter": lambda: self._jitter.randint(JITTER_MIN_EXPIRATION, DEFAULT_TOKEN_EXPIRATION)}
+        return WebhookConfig.for_ipv6_cluster(**flags) if family == "ipv6" else WebhookConfig(**flags)
+
     def _webhook(self, pod: dict[str, Any], service_account: dict[str, Any]) -> dict[str, Any]:
         """The EKS Pod Identity webhook, called as EKS registers it (objectSelector skips opted-out pods)."""
         if SKIP_WEBHOOK_LABEL in ((pod.get("metadata") or {}).get("labels") or {}):

@@ -205,6 +205,25 @@ def test_the_source_texts_verify_credentials_runs_unchanged_in_a_pod(cluster: Cl
                         pod_identity["role_arn"])
 
 
+def test_on_an_ipv6_cluster_pod_identity_uses_the_agents_ipv6_address(cluster: Cluster) -> None:
+    cluster.runtime.set_ip_family("ipv6")
+    try:
+        run = cluster.run_pod(pod("six", "beta", "app", node_selector=OPEN), ["python", "-c", WHO_AM_I])
+    finally:
+        cluster.runtime.set_ip_family("ipv4")
+    assert run.env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == "http://[fd00:ec2::23]/v1/credentials"
+    assert outcome(run)["method"] == "container-role"
+
+
+def test_verify_credentials_calls_the_node_role_unknown(cluster: Cluster) -> None:
+    # The source's check looks for "assumed-role" in the ARN, but a node role reached through IMDS is an
+    # assumed role too (assumed-role/<node role>/<instance id>): the warning branch never fires.
+    node_role = outcome(cluster.run_pod(pod("verify-node", env={"AWS_DEFAULT_REGION": "us-east-1"}, node_selector=OPEN),
+                                        ["python", "-c", VERIFY.read_text()]))
+    assert "/runtime-open-node-role/i-" in node_role["role_arn"]
+    assert node_role["credential_type"] == "unknown"
+
+
 def test_an_unschedulable_pod_stays_pending_and_says_why(cluster: Cluster) -> None:
     run = cluster.run_pod(pod("nowhere", node_selector={"kubernetes.io/os": "plan9"}), ["python", "-c", "print(1)"])
     assert (run.phase, run.returncode) == ("Pending", -1)
