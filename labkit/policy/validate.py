@@ -31,7 +31,7 @@ VERSIONS = ("2012-10-17", "2008-10-17")
 PRINCIPAL_TYPES = ("AWS", "Federated", "Service", "CanonicalUser")
 ATTACHED_TO_IDENTITY = ("identity", "boundary", "session")  # kinds without a Principal element
 _ACTION = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9*?_-]+$")
-_ARN = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:[^:]*:.+$", re.DOTALL)
+_ARN = re.compile(r"^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$", re.DOTALL)  # partition and service are never empty
 _AWS_PRINCIPAL = re.compile(
     r"^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:(root|user/.+|role/.+)|"
     r"arn:aws[a-z-]*:sts::\d{12}:(assumed-role/.+/.+|federated-user/.+))$")
@@ -310,6 +310,9 @@ def _check_condition(condition: Any, path: str) -> list[Issue]:
             issues.append(Issue(where, f"{operator} must map condition keys to values"))
             continue
         for key, value in keys.items():
+            if not key.strip():
+                issues.append(Issue(child(where, key), "a condition key cannot be empty"))
+                continue
             issues += _check_condition_values(spec.base.name, value, child(where, key))
             issues += _check_set_use(spec.qualifier, key, child(where, key))
     return issues
