@@ -13,7 +13,7 @@ from labkit.policy.evaluate import evaluate
 from labkit.policy.model import KINDS, Kind
 from labkit.policy.parse import load_policy
 from labkit.policy.request import Principal, Request, normalize_context
-from labkit.policy.size import policy_size
+from labkit.policy.size import limit, policy_size
 from labkit.policy.validate import Issue, errors, validate
 
 
@@ -74,8 +74,17 @@ def run_validate(args: argparse.Namespace) -> int:
         if errors(issues):
             failed = True
         else:
-            print(f"{name}: valid {kind} policy, {policy_size(text)} characters (white space not counted)")
+            print(f"{name}: valid {kind} policy, {_size_note(text, kind)}")
     return 2 if failed else 0
+
+
+def _size_note(text: str, kind: Kind) -> str:
+    """`412 of 2048 characters ...` for kinds with their own quota, else just the size."""
+    quota = {"trust": "trust", "session": "session"}.get(kind)
+    size = policy_size(text)
+    if quota is None:
+        return f"{size} characters (white space not counted)"
+    return f"{size} of {limit(quota)} characters allowed by default (white space not counted)"
 
 
 def run_eval(args: argparse.Namespace) -> int:

@@ -35,7 +35,7 @@ def test_validate_ok(read_policy: str, capsys: pytest.CaptureFixture[str]) -> No
 def test_validate_guesses_trust_policies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     trust = _write(tmp_path, "trust.json", pod_identity_trust_policy())
     assert main(["policy", "validate", trust]) == 0
-    assert "valid trust policy" in capsys.readouterr().out
+    assert "valid trust policy, " in (out := capsys.readouterr().out) and " of 2048 characters" in out
 
 
 def test_validate_error_names_file_line_and_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
