@@ -38,6 +38,7 @@ EC2_TRUST = {"Version": "2012-10-17", "Statement": [
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
 OS_LABEL = "kubernetes.io/os"
 COMPUTE_TYPE_LABEL = "eks.amazonaws.com/compute-type"
+ECS_CREDENTIALS_IPV4 = "169.254.170.2"  # what AWS_CONTAINER_CREDENTIALS_RELATIVE_URI points at
 NODE_CREDENTIALS_MARGIN = timedelta(minutes=15)  # the SDK in the agent refreshes instance credentials early
 
 
@@ -227,7 +228,8 @@ class NodePool:
         mapping: AddressMap = {(IMDS_IPV4, IMDS_PORT): ("127.0.0.1", nowhere),
                                (IMDS_IPV6, IMDS_PORT): ("::ffff:127.0.0.1", nowhere),
                                (AGENT_IPV4, AGENT_PORT): ("127.0.0.1", nowhere),
-                               (AGENT_IPV6, AGENT_PORT): ("::ffff:127.0.0.1", nowhere)}
+                               (AGENT_IPV6, AGENT_PORT): ("::ffff:127.0.0.1", nowhere),
+                               (ECS_CREDENTIALS_IPV4, 80): ("127.0.0.1", nowhere)}  # ECS's endpoint: never on EKS
         if node.imds is not None:
             mapping.update(node.imds.address_map(1 if host_network else 2))
         agent = self.agent_for(node)

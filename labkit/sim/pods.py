@@ -328,6 +328,14 @@ class PodRuntime:
                 self._proxy = CorporateProxy().start()
             return self._proxy
 
+    def stop(self) -> None:
+        """Stop the nodes' IMDS and agents and the proxy (their threads are daemons; this frees the ports)."""
+        self.nodes.stop()
+        with self._lock:
+            if self._proxy is not None:
+                self._proxy.stop()
+                self._proxy = None
+
     # -- kubectl run ----------------------------------------------------------------------------------------------
     def kubectl_run(self, name: str, *, image: str, namespace: str = "default", serviceaccount: str | None = None,
                     overrides: str | Mapping[str, Any] | None = None, command: str | Sequence[str] | None = None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import yaml
 
@@ -13,12 +15,13 @@ ROLE = "arn:aws:iam::111122223333:role/irsa-app"
 
 
 @pytest.fixture(scope="module")
-def cluster(lab: Lab) -> Cluster:
+def cluster(lab: Lab) -> Iterator[Cluster]:
     cluster = lab.create_cluster("kubectl")
     cluster.add_nodegroup("ng", http_tokens="optional")
     cluster.apply({"apiVersion": "v1", "kind": "ServiceAccount",
                    "metadata": {"name": "app", "annotations": {"eks.amazonaws.com/role-arn": ROLE}}})
-    return cluster
+    yield cluster
+    cluster.runtime.stop()
 
 
 def test_get_and_describe_a_service_account(cluster: Cluster) -> None:

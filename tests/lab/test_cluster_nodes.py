@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 import json
 import urllib.request
 from datetime import datetime, timedelta, timezone
@@ -17,10 +18,11 @@ from lab_helpers import ACCOUNT
 
 
 @pytest.fixture(scope="module")
-def cluster(lab: Lab) -> Cluster:
+def cluster(lab: Lab) -> Iterator[Cluster]:
     cluster = lab.create_cluster("nodes")
     cluster.add_nodegroup("linux", http_tokens="optional", hop_limit=2, size=2)
-    return cluster
+    yield cluster
+    cluster.runtime.stop()
 
 
 def pod(name: str, **spec: object) -> dict:

@@ -8,6 +8,7 @@ Tests that move the lab clock far come last in the file.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 import json
 import re
 from pathlib import Path
@@ -81,7 +82,7 @@ def outcome(run: PodRun) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def cluster(lab: Lab) -> Cluster:
+def cluster(lab: Lab) -> Iterator[Cluster]:
     cluster = lab.create_cluster("runtime")
     iam = lab.client("iam")
     iam.create_open_id_connect_provider(Url=cluster.oidc_issuer, ClientIDList=["sts.amazonaws.com"])
@@ -116,7 +117,8 @@ metadata:
         eks.create_pod_identity_association(clusterName="runtime", namespace=namespace, serviceAccount="app",
                                             roleArn=f"arn:aws:iam::{ACCOUNT}:role/team-role")
     lab.advance(seconds=60)  # the add-on becomes ACTIVE and the associations visible (eventual consistency)
-    return cluster
+    yield cluster
+    cluster.runtime.stop()
 
 
 OPEN = {"eks.amazonaws.com/nodegroup": "open"}
@@ -151,7 +153,10 @@ def test_the_default_service_account_falls_back_to_the_node_role_with_hop_limit_
     assert result == {"method": "iam-role", "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/runtime-open-node-role/{node.instance_id}"}
 
 
-def test_hop_limit_1_with_imdsv2_required_leaves_a_pod_without_credentials(cluster: Cluster) -> None:
+def test_hop_limit_1_with_imdsv2_required_leaves_a_pod_without_credentials(cluster: Cluster,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {"AWS_ACCESS_KEY_ID": "AKIAPARENT", "AWS_SECRET_ACCESS_KEY": "parent", "AWS_PROFILE": "x"}.items():
+        monkeypatch.setenv(name, value)  # the parent's AWS_* never reach a pod
     result = outcome(cluster.run_pod(pod("hardened", node_selector=HARDENED), ["python", "-c", WHO_AM_I]))
     assert result == {"method": None, "arn": None}
 
