@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import json
 import urllib.request
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
