@@ -12,7 +12,7 @@ from labkit.errors import PolicyError
 from labkit.policy.evaluate import evaluate
 from labkit.policy.model import KINDS, Kind
 from labkit.policy.parse import load_policy
-from labkit.policy.request import Principal, Request, normalize_context
+from labkit.policy.request import Principal, Request
 from labkit.policy.size import limit, policy_size
 from labkit.policy.validate import Issue, errors, validate
 
@@ -89,8 +89,7 @@ def _size_note(text: str, kind: Kind) -> str:
 
 def run_eval(args: argparse.Namespace) -> int:
     """Evaluate and print the explanation (or JSON); exit 0 on Allow, 1 on deny."""
-    request = Request(args.action, args.resource, _principal(args.principal),
-                      normalize_context(parse_context(args.context), _principal(args.principal)),
+    request = Request(args.action, args.resource, _principal(args.principal), parse_context(args.context),
                       args.resource_account)
     decision = evaluate(
         request,

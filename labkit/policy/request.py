@@ -77,8 +77,12 @@ class Request:
     action: str
     resource: str
     principal: Principal | None = None
-    context: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    context: Mapping[str, Any] = field(default_factory=dict, hash=False)  # str | list[str]; stored normalized
     resource_account: str | None = None
+
+    def __post_init__(self) -> None:
+        # Normalize once, whoever built the request: lower-case keys, tuples of strings, derived aws: keys.
+        object.__setattr__(self, "context", normalize_context(self.context, self.principal))
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Request:
@@ -87,10 +91,9 @@ class Request:
         if type(action) is not str or not action or type(resource) is not str or not resource:
             name = "action" if type(action) is not str or not action else "resource"
             raise PolicyError(f"request needs a string {name!r}", path=f"$.{name}")
-        principal = _principal(data.get("principal"))
-        context = normalize_context(data.get("context") or {}, principal)
         account = data.get("resource_account")
-        return cls(action, resource, principal, context, str(account) if account else None)
+        return cls(action, resource, _principal(data.get("principal")), data.get("context") or {},
+                   str(account) if account else None)
 
     @property
     def account(self) -> str | None:

@@ -77,6 +77,14 @@ def test_request_objects_are_accepted() -> None:
     assert isinstance(decision, Decision) and decision.allowed
 
 
+def test_request_objects_normalize_their_context() -> None:
+    request = Request("s3:GetObject", "arn:aws:s3:::home/alice/k", Principal.parse("arn:aws:iam::111122223333:user/alice"),
+                      {"AWS:PrincipalTag/Team": "blue", "aws:TagKeys": ["a", "b"]})
+    assert request.values("aws:principaltag/team") == ("blue",) and request.values("aws:TagKeys") == ("a", "b")
+    assert request.values("aws:username") == ("alice",)  # derived from the IAM user principal
+    assert Request(request.action, request.resource, request.principal, request.context) == request
+
+
 def test_principal_parse() -> None:
     assert Principal.parse("pods.eks.amazonaws.com").type == "Service"
     assert Principal.parse("arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X").type == "Federated"
