@@ -119,7 +119,8 @@ def guess_kind(text: str) -> Kind:
     if not with_principal:
         return "identity"
     actions = json.dumps([s.get("Action") for s in with_principal]).lower()
-    return "trust" if "sts:assumerole" in actions and "Resource" not in json.dumps(with_principal) else "resource"
+    has_resource = any("Resource" in s or "NotResource" in s for s in with_principal)
+    return "trust" if "sts:" in actions and not has_resource else "resource"
 
 
 def parse_context(pairs: list[str]) -> dict[str, str | list[str]]:

@@ -139,3 +139,17 @@ def test_eval_requires_action(read_policy: str, capsys: pytest.CaptureFixture[st
 def test_policy_without_action_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["policy"]) == 2
     assert "validate" in capsys.readouterr().out
+
+
+def test_kind_guessing() -> None:
+    from labkit.policy.cli import guess_kind
+
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
+                                                     "Action": "sts:TagSession",
+                                                     "Condition": {"StringEquals": {"aws:ResourceTag/x": "y"}}}]}
+    bucket = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                                                      "Resource": "arn:aws:s3:::b/*"}]}
+    assert guess_kind(json.dumps(trust)) == "trust"
+    assert guess_kind(json.dumps(bucket)) == "resource"
+    assert guess_kind('{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}') == "identity"
+    assert guess_kind("not json") == "identity"
