@@ -24,6 +24,7 @@ from typing import Any
 
 from labkit.policy import evaluate, parse_policy
 
+GOAL = 2.0  # labkit evaluations per second / principalmapper's
 ROLE = "arn:aws:iam::111122223333:role/app"
 POLICY: dict[str, Any] = {"Version": "2012-10-17", "Statement": [
     {"Sid": "ReadReports", "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
@@ -83,7 +84,7 @@ def rates(ours: Callable[[], object], theirs: Callable[[], object], seconds: flo
 
 
 def speed(seconds: float) -> bool:
-    """Print rates and ratios; True when labkit is at least 2x on every request."""
+    """Print rates and ratios; True when labkit is at least GOAL times faster on every request."""
     Node, Policy, qi = load_principalmapper()
     node, policy = pmapper_role(Node, Policy, POLICY), parse_policy(POLICY)
     print(f"evaluations per CPU-second, best of interleaved rounds ({seconds:g} s per engine and request)")
@@ -95,7 +96,7 @@ def speed(seconds: float) -> bool:
         assert qi.local_check_authorization(node, action, resource, CONTEXT) == (expected == "Allow")
         ours, theirs = rates(lambda: evaluate(request, identity_policies=[policy]),
                              lambda: qi.local_check_authorization(node, action, resource, CONTEXT), seconds)
-        ok &= ours >= 2 * theirs
+        ok &= ours >= GOAL * theirs
         print(f"{label:<15} {ours:>12,.0f} {theirs:>12,.0f} {ours / theirs:>6.1f}x")
     return ok
 
@@ -144,15 +145,15 @@ def correctness() -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run both parts; exit 1 if labkit misses the 2x goal or a semantics check."""
+    """Run both parts; exit 1 only if labkit gets a semantics case wrong (speed is reported, like bench_plan)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=1.0, help="measuring time per engine and request")
     args = parser.parse_args(argv)
     fast = speed(args.seconds)
     right = correctness()
-    print(f"\nlabkit >= 2x on every request: {'yes' if fast else 'NO'}; labkit right on every case: "
-          f"{'yes' if right else 'NO'}")
-    return 0 if fast and right else 1
+    print(f"\ngoal labkit >= {GOAL:g}x on every request: {'met' if fast else 'NOT met'}; "
+          f"labkit right on every case: {'yes' if right else 'NO'}")
+    return 0 if right else 1
 
 
 if __name__ == "__main__":
