@@ -19,6 +19,7 @@ The parent's ``AWS_*`` variables are never passed on.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import importlib.util
 import json
 import random
@@ -139,26 +140,37 @@ class PodRuntime:
         An unschedulable pod stays Pending: the run has returncode -1 and the scheduler's event as stderr.
         """
         name, namespace = self._pod_to_run(name_or_manifest, namespace)
-        pod = self.api.get("Pod", name, namespace)
-        starting = (pod.get("status") or {}).get("phase") != "Running"  # else this is `kubectl exec`
+        phase = (self.api.get("Pod", name, namespace).get("status") or {}).get("phase")
+        if phase in ("Succeeded", "Failed"):
+            raise KubernetesError("BadRequest", f"cannot exec into a container in a completed pod; current phase is {phase}")
         try:
-            node = self._start(pod)
+            node = self._start(self.api.get("Pod", name, namespace))
         except Unschedulable as pending:
-            message = f"Warning  FailedScheduling  default-scheduler  {pending}"
-            return PodRun(-1, "", message, {}, name, namespace, "", "Pending")
+            return PodRun(-1, "", f"Warning  FailedScheduling  default-scheduler  {pending}", {}, name, namespace,
+                          "", "Pending")
         pod = self.api.get("Pod", name, namespace)
         spec_container = _container(pod, container)
         try:
             env = self.container_env(pod, spec_container)
-        except KubernetesError as error:
+        except KubernetesError as error:  # e.g. a secretKeyRef to a missing Secret: the container never starts
+            self.api.update_pod(name, namespace, status={**pod["status"], "phase": "Pending", "reason": "CreateContainerConfigError"})
             return PodRun(-1, "", f"CreateContainerConfigError: {error.message}", {}, name, namespace, node.name, "Pending")
-        argv = list(command if not isinstance(command, str) else shlex.split(command)) if command is not None \
-            else list(spec_container.get("command") or []) + list(spec_container.get("args") or [])
+        argv = _argv(command) if command is not None else _argv(spec_container.get("command") or []) + _argv(
+            spec_container.get("args") or [])
         run = self._execute(pod, spec_container, node, env, argv, timeout)
-        if starting:  # `kubectl logs` shows the container's own output, not what exec'd commands print
-            with self._lock:
-                self._logs[(namespace, name)] = run.stdout + run.stderr
-        return run
+        return self._finish(pod, run) if phase != "Running" else run
+
+    def _finish(self, pod: Mapping[str, Any], run: PodRun) -> PodRun:
+        """The container's own command ended: its output is the pod's log; with restartPolicy Never, the phase."""
+        key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
+        with self._lock:
+            self._logs[key] = run.stdout + run.stderr  # exec'd commands never reach `kubectl logs`
+        if pod["spec"].get("restartPolicy") != "Never":
+            return run  # the lab keeps it Running so that notebooks can exec into it
+        phase = "Succeeded" if run.returncode == 0 else "Failed"
+        self.api.update_pod(key[1], key[0], status={**pod["status"], "phase": phase})
+        self.kubelet.stop_pod(*key)
+        return dataclasses.replace(run, phase=phase)
 
     def _pod_to_run(self, name_or_manifest: Any, namespace: str | None) -> tuple[str, str]:
         if isinstance(name_or_manifest, str) and "\n" not in name_or_manifest and ":" not in name_or_manifest:
@@ -185,7 +197,7 @@ class PodRuntime:
                 "phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False",
                                                     "reason": "Unschedulable", "message": str(reason)}]})
             raise
-        if pod["spec"].get("nodeName") != node.name:
+        if pod["spec"].get("nodeName") != node.name or (pod.get("status") or {}).get("phase") != "Running":
             self.api.update_pod(metadata["name"], metadata["namespace"], node_name=node.name, status={
                 "phase": "Running", "hostIP": _node_ip(node), "podIP": self._pod_ip(pod, node)})
         self.kubelet.start_pod(self.api.get("Pod", metadata["name"], metadata["namespace"]), node)
@@ -212,7 +224,10 @@ class PodRuntime:
     def exec_env(self, pod: str, namespace: str = "default", container: str | None = None) -> str:
         """What `kubectl exec <pod> -- env` prints, in the order env prints it."""
         manifest = self.api.get("Pod", pod, namespace)
-        if manifest["status"].get("phase") != "Running":
+        phase = manifest["status"].get("phase")
+        if phase in ("Succeeded", "Failed"):
+            raise KubernetesError("BadRequest", f"cannot exec into a container in a completed pod; current phase is {phase}")
+        if phase != "Running":
             raise KubernetesError("BadRequest", f"pod {pod} does not have a host assigned")
         env = self.container_env(manifest, _container(manifest, container))
         return "".join(f"{key}={value}\n" for key, value in env.items())
@@ -356,7 +371,7 @@ class PodRuntime:
                 printed.append("Flag --serviceaccount has been deprecated, has no effect and will be removed in 1.24.")
             else:
                 account = serviceaccount
-        argv = list(command if not isinstance(command, str) else shlex.split(command)) if command else []
+        argv = _argv(command) if command else []
         container: dict[str, Any] = {"name": name, "image": image, "resources": {}}
         if argv:
             container["command"] = argv
@@ -477,6 +492,11 @@ def _overrides(overrides: str | Mapping[str, Any]) -> dict[str, Any]:
 def _version(text: str) -> tuple[int, int]:
     major, minor = text.lstrip("v").split(".")[:2]
     return int(major), int(minor)
+
+
+def _argv(command: str | Sequence[str]) -> list[str]:
+    """A command as argv: a string is split as a shell would (without running a shell)."""
+    return shlex.split(command) if isinstance(command, str) else [str(word) for word in command]
 
 
 def _text(value: str | bytes | None) -> str:

@@ -47,6 +47,29 @@ def test_run_exec_and_logs(cluster: Cluster) -> None:
     assert cluster.kubectl("get pods").splitlines()[1].split()[:3] == ["t", "1/1", "Running"]
 
 
+def test_a_pod_that_never_restarts_completes(cluster: Cluster) -> None:
+    run = cluster.run_pod({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "job"},
+                           "spec": {"restartPolicy": "Never", "containers": [
+                               {"name": "job", "image": "python:3.12", "command": ["python", "-c", "raise SystemExit(2)"]}]}})
+    assert (run.returncode, run.phase) == (2, "Failed")
+    assert cluster.kubectl("get pod job").splitlines()[1].split()[:3] == ["job", "0/1", "Failed"]
+    with pytest.raises(KubernetesError, match="cannot exec into a container in a completed pod; current phase is Failed"):
+        cluster.kubectl("exec job -- env")
+
+
+def test_a_missing_secret_keeps_the_container_from_starting(cluster: Cluster) -> None:
+    run = cluster.run_pod({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "needs-secret"},
+                           "spec": {"containers": [{"name": "app", "image": "python:3.12", "env": [
+                               {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}]}]}},
+                          ["python", "-c", "print(1)"])
+    assert (run.returncode, run.phase) == (-1, "Pending")
+    assert run.stderr == 'CreateContainerConfigError: secret "db" not found'
+    cluster.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"}, "data": {"password": "czNjcjN0"}})
+    run = cluster.run_pod("needs-secret", ["python", "-c", "import os; print(os.environ['DB_PASSWORD'])"])
+    assert run.stdout == "s3cr3t\n" and run.env["DB_PASSWORD"] == "s3cr3t"
+    assert cluster.get("pod", "needs-secret")["status"]["phase"] == "Running"
+
+
 def test_the_serviceaccount_flag_by_kubectl_version(cluster: Cluster) -> None:
     with pytest.raises(KubernetesError, match="unknown flag: --serviceaccount"):
         cluster.kubectl("run old --image=python:3.12 --serviceaccount=app")
