@@ -199,4 +199,4 @@ def _html_row(s: StatementResult, deciding: bool, request: Request) -> str:
     """One table row; the deciding statements are bold."""
     ref = f"<b>{html.escape(s.ref)}</b>" if deciding else html.escape(s.ref)
     return (f"<tr><td>{ref}</td><td>{s.effect}</td><td>{'yes' if s.applies else 'no'}</td>"
-            f"<td>{html.escape(s.why(request))}</td></tr>")
+            f"<td>{'<br>'.join(html.escape(reason) for reason in s.reasons(request))}</td></tr>")
