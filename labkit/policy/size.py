@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -47,6 +47,16 @@ def policy_size(doc: Mapping[str, Any] | str) -> int:
 def fits(doc: Mapping[str, Any] | str, limit: int) -> bool:
     """Whether the policy is within `limit` characters as IAM counts them."""
     return policy_size(doc) <= limit
+
+
+def inline_size(docs: Iterable[Mapping[str, Any] | str]) -> int:
+    """The aggregate IAM measures for an entity's inline policies: their sizes added up."""
+    return sum(policy_size(doc) for doc in docs)
+
+
+def inline_policies_fit(docs: Iterable[Mapping[str, Any] | str], entity: Literal["role", "user", "group"] = "role") -> bool:
+    """Whether all inline policies of one role (10,240), user (2,048) or group (5,120) fit together."""
+    return inline_size(docs) <= limit(f"{entity}-inline")
 
 
 def service_accounts_per_role(

@@ -173,3 +173,13 @@ def test_capacity_scenario() -> None:
     rows = trust_policy_capacity(spec["account_id"], spec["issuers"])
     assert [{"packing": r.packing, "limit": r.limit, "service_accounts": r.service_accounts} for r in rows] \
         == spec["rows"]
+
+
+def test_inline_policies_are_measured_together() -> None:
+    from labkit.policy.size import inline_policies_fit, inline_size
+
+    doc = least_privilege_policy([("s3:GetObject", f"arn:aws:s3:::bucket-{i:04d}/*") for i in range(60)])
+    assert inline_size([doc, doc]) == 2 * policy_size(doc)
+    assert inline_policies_fit([doc] * (10240 // policy_size(doc)))
+    assert not inline_policies_fit([doc] * (10240 // policy_size(doc) + 1))
+    assert not inline_policies_fit([doc], entity="user") or policy_size(doc) <= 2048
