@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 from labkit import facts
 from labkit.policy.size import limit, policy_size
 from labkit.sim.auth import Principal
-from labkit.sim.authorize import ALLOW, caller, denial_reason, evaluate, resource_policy_grants
+from labkit.sim.authorize import ALLOW, caller, evaluate, resource_policy_grants
 from labkit.sim.aws_errors import (
     AccessDenied,
     InvalidIdentityToken,
@@ -175,9 +175,9 @@ class Sts:
             decision = evaluate(request, **policies.as_kwargs()) if role else None
             if decision is not None and decision.effect == ALLOW and resource_policy_grants(decision):
                 continue
-            # A missing role, or a trust policy that does not let this caller in, gets no reason clause.
-            reason = denial_reason(request, policies, decision.effect) if decision and decision.effect != ALLOW else ""
-            raise AccessDenied(not_authorized_message(principal.arn, action, role_arn, reason))
+            # STS states no reason clause for AssumeRole/TagSession refusals ("User: … is not authorized to
+            # perform: sts:AssumeRole on resource: …"), whichever side (identity or trust policy) refused.
+            raise AccessDenied(not_authorized_message(principal.arn, action, role_arn, ""))
 
     # -- AssumeRoleWithWebIdentity ------------------------------------------------------------------------------
     def assume_role_with_web_identity(self, params: Mapping[str, str]) -> str:
