@@ -16,7 +16,7 @@ from labkit.audit import trust
 from labkit.audit.checks import Finding, finding
 from labkit.audit.eksctl import CNI_POLICY
 from labkit.audit.estate import Association, Estate, FargateSelector
-from labkit.audit.sources import Document, as_list, items, mapping, walk
+from labkit.audit.sources import Document, as_list, items, mapping, scalar, walk
 from labkit.decide.yamlnodes import child
 
 NODE_PRINCIPAL = "ec2.amazonaws.com"
@@ -104,8 +104,8 @@ def _field(value: dict[str, Any], *names: str) -> Any:
 
 def _association(doc: Document, value: dict[str, Any], path: str, estate: Estate) -> None:
     """An EKS API or CloudFormation Pod Identity association."""
-    namespace = _field(value, "namespace", "Namespace")
-    service_account = _field(value, "serviceAccount", "ServiceAccount")
+    namespace = scalar(_field(value, "namespace", "Namespace"))
+    service_account = scalar(_field(value, "serviceAccount", "ServiceAccount"))
     if namespace and service_account and _field(value, "roleArn", "RoleArn", "associationArn", "clusterName",
                                                 "ClusterName"):
         estate.associations.append(Association(str(namespace), str(service_account), doc.at(path)))
@@ -118,8 +118,8 @@ def _fargate_profile(doc: Document, value: dict[str, Any], path: str, estate: Es
     key = "selectors" if "selectors" in value else "Selectors"
     for selector_path, selector in items(value.get(key), child(path, key)):
         selector = mapping(selector)
-        labels = _field(selector, "labels", "Labels") or {}
+        labels = _field(selector, "labels", "Labels")
         if isinstance(labels, list):  # CloudFormation: [{Key, Value}]
-            labels = {mapping(label).get("Key"): mapping(label).get("Value") for label in labels}
+            labels = {scalar(mapping(label).get("Key")): scalar(mapping(label).get("Value")) for label in labels}
         estate.fargate_selectors.append(FargateSelector.of(
-            _field(selector, "namespace", "Namespace"), labels, doc.at(selector_path)))
+            scalar(_field(selector, "namespace", "Namespace")), mapping(labels), doc.at(selector_path)))

@@ -7,7 +7,7 @@ from typing import Any
 
 from labkit.audit.checks import Finding, finding
 from labkit.audit.estate import Association, Estate, FargateSelector
-from labkit.audit.sources import Document, items, mapping
+from labkit.audit.sources import Document, items, mapping, scalar
 from labkit.decide.yamlnodes import child
 
 CNI_POLICY = "AmazonEKS_CNI_Policy"
@@ -25,7 +25,7 @@ def collect(doc: Document, data: dict[str, Any], estate: Estate) -> Iterator[Fin
     _associations(doc, iam.get("podIdentityAssociations"), "$.iam.podIdentityAssociations", estate)
     for path, account in items(iam.get("serviceAccounts"), "$.iam.serviceAccounts"):
         meta = mapping(mapping(account).get("metadata"))
-        key = (str(meta.get("namespace") or "default"), str(meta.get("name", "")))
+        key = (scalar(meta.get("namespace")) or "default", scalar(meta.get("name")) or "")
         estate.annotated_service_accounts[key] = doc.at(path)
         if key == ("kube-system", "aws-node"):
             estate.aws_node_roles.append(doc.at(path))
@@ -35,7 +35,7 @@ def collect(doc: Document, data: dict[str, Any], estate: Estate) -> Iterator[Fin
         for selector_path, selector in items(mapping(profile).get("selectors"), child(path, "selectors")):
             selector = mapping(selector)
             estate.fargate_selectors.append(FargateSelector.of(
-                selector.get("namespace"), mapping(selector.get("labels")), doc.at(selector_path)))
+                scalar(selector.get("namespace")), mapping(selector.get("labels")), doc.at(selector_path)))
     for group in ("managedNodeGroups", "nodeGroups"):
         for path, node_group in items(data.get(group), f"$.{group}"):
             yield from _node_group(doc, mapping(node_group), path, estate)
@@ -45,8 +45,8 @@ def _associations(doc: Document, entries: Any, path: str, estate: Estate) -> Non
     """eksctl podIdentityAssociations entries."""
     for entry_path, entry in items(entries, path):
         entry = mapping(entry)
-        estate.associations.append(Association(str(entry.get("namespace", "")),
-                                               str(entry.get("serviceAccountName", "")), doc.at(entry_path)))
+        estate.associations.append(Association(scalar(entry.get("namespace")) or "",
+                                               scalar(entry.get("serviceAccountName")) or "", doc.at(entry_path)))
 
 
 def _addon(doc: Document, addon: dict[str, Any], path: str, estate: Estate) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from labkit.audit.checks import Finding, finding
 from labkit.audit.estate import Container, Estate, Pod
-from labkit.audit.sources import Document, items, mapping
+from labkit.audit.sources import Document, items, mapping, scalar
 from labkit.decide.yamlnodes import child
 
 ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
@@ -35,7 +35,7 @@ def is_manifest(data: Any) -> bool:
 
 def collect(doc: Document, data: dict[str, Any], path: str, estate: Estate) -> Iterator[Finding]:
     """Record what the object tells about the estate, and yield what is wrong in it alone."""
-    kind = data.get("kind")
+    kind = scalar(data.get("kind"))
     if kind == "List":
         for item_path, item in items(data.get("items"), child(path, "items")):
             if is_manifest(item):
@@ -54,7 +54,7 @@ def collect(doc: Document, data: dict[str, Any], path: str, estate: Estate) -> I
 def _metadata(data: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
     """(name, namespace, annotations) of an object; namespace `default` when unset."""
     meta = mapping(data.get("metadata"))
-    return str(meta.get("name", "")), str(meta.get("namespace") or "default"), mapping(meta.get("annotations"))
+    return scalar(meta.get("name")) or "", scalar(meta.get("namespace")) or "default", mapping(meta.get("annotations"))
 
 
 def _service_account(doc: Document, data: dict[str, Any], path: str, estate: Estate) -> None:
@@ -101,7 +101,7 @@ def _pod(doc: Document, data: dict[str, Any], path: str, kind: str) -> Pod | Non
         labels = mapping(mapping(data.get("metadata")).get("labels"))
     containers = tuple(_container(doc, c, p) for section in ("initContainers", "containers")
                        for p, c in items(spec.get(section), child(spec_path, section)) if isinstance(c, dict))
-    return Pod(kind, name, namespace, spec.get("serviceAccountName") or None,
+    return Pod(kind, name, namespace, scalar(spec.get("serviceAccountName")) or None,
                {str(k): str(v) for k, v in labels.items()}, _runs_on_windows(spec), containers, doc.at(spec_path))
 
 
@@ -109,9 +109,9 @@ def _container(doc: Document, container: dict[str, Any], path: str) -> Container
     """A container's environment, by name, with each variable's location."""
     env: dict[str, tuple[str | None, Any]] = {}
     for env_path, variable in items(container.get("env"), child(path, "env")):
-        if isinstance(variable, dict) and "name" in variable:
-            value = variable.get("value")
-            env[str(variable["name"])] = (None if value is None else str(value), doc.at(env_path))
+        name = scalar(mapping(variable).get("name"))
+        if name:
+            env[name] = (scalar(variable.get("value")), doc.at(env_path))
     secrets = tuple(str(mapping(source.get("secretRef")).get("name")) for _, source in
                     items(container.get("envFrom"), "") if isinstance(source, dict) and source.get("secretRef"))
     return Container(str(container.get("name", "")), env, doc.at(path), secrets)

@@ -118,6 +118,13 @@ def as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
+def scalar(value: Any) -> str | None:
+    """A scalar field as text (numbers and booleans as written by str); None for lists, mappings and null."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return str(value)
+
+
 def mapping(value: Any) -> dict[str, Any]:
     """A dict, or an empty one for anything else (inputs are not trusted to have the right shape)."""
     return value if isinstance(value, dict) else {}

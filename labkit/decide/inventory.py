@@ -60,6 +60,7 @@ PLATFORMS = ("eks", "eks-anywhere", "self-managed", "rosa", "outposts")
 NODE_KINDS = ("ec2-linux", "ec2-windows", "fargate")
 CURRENT = ("irsa", "pod-identity", "none")
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
+MAX_PROJECTED_SERVICES = 10_000  # a projection is a what-if: twice the association quota is plenty
 
 _Named = TypeVar("_Named", "Account", "Cluster", "SharingGroup")
 _ACCOUNT_ID = re.compile(r"\d{12}")
@@ -409,7 +410,10 @@ def _read_group(item: Field, accounts: dict[str, Account], by_id: dict[str, str]
 def _read_projection(item: Field, clusters: dict[str, Cluster]) -> Projection:
     """Planned growth of a sharing group."""
     fields = item.mapping()
-    services = fields.need("services").integer(minimum=1)
+    services_field = fields.need("services")
+    services = services_field.integer(minimum=1)
+    if services > MAX_PROJECTED_SERVICES:
+        raise services_field.error(f"at most {MAX_PROJECTED_SERVICES:,} projected services per group")
     cluster_field = fields.need("clusters")
     for ref in cluster_field.items():
         if ref.text() not in clusters:
