@@ -27,7 +27,7 @@ _PLANS_PER_POLICY = 4096  # (label, action) plans kept per parsed policy
 def evaluate(
     request: Request | Mapping[str, Any],
     *,
-    identity_policies: Iterable[PolicyLike] | PolicyLike = (),
+    identity_policies: Iterable[PolicyLike] | PolicyLike | None = (),
     resource_policy: PolicyLike | None = None,
     permissions_boundary: PolicyLike | None = None,
     session_policy: PolicyLike | None = None,
@@ -154,8 +154,10 @@ def _needs_resource_policy(action: str) -> bool:
     return service == "kms" or (service == "sts" and name in _TRUST_ACTIONS)
 
 
-def _identity(policies: Iterable[PolicyLike] | PolicyLike) -> list[tuple[str, Policy]]:
+def _identity(policies: Iterable[PolicyLike] | PolicyLike | None) -> list[tuple[str, Policy]]:
     """Identity policies with their labels: `identity`, `identity/<name>` or `identity[<i>]`."""
+    if policies is None:
+        return []
     if type(policies) not in (list, tuple) or is_named_pair(policies):  # lists first: isinstance(x, Mapping) is slow
         single = isinstance(policies, (Mapping, str, Policy)) or is_named_pair(policies)
         policies = [policies] if single else list(policies)  # type: ignore[arg-type, list-item]

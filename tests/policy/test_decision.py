@@ -90,3 +90,9 @@ def test_principal_parse() -> None:
     assert Principal.parse("arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X").type == "Federated"
     session = Principal.parse("arn:aws:sts::111122223333:assumed-role/app/s1")
     assert (session.kind, session.account, session.role_arn) == ("session", "111122223333", "arn:aws:iam::111122223333:role/app")
+
+
+def test_identity_policies_may_be_none_a_generator_or_json_text() -> None:
+    assert evaluate(REQUEST, identity_policies=None).effect == "ImplicitDeny"
+    assert evaluate(REQUEST, identity_policies=(p for p in [ALLOW])).effect == "Allow"
+    assert evaluate(REQUEST, identity_policies=json.dumps(ALLOW)).effect == "Allow"
