@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from labkit.decide import iam
 from labkit.decide.gcpause import gc_paused
-from labkit.decide.inventory import Account, Cluster, Inventory, Projection, SharingGroup, Workload
+from labkit.decide.inventory import Account, Cluster, Inventory, SharingGroup, Workload
 from labkit.decide.proxy import agent_bypassed
 from labkit.decide.rules import Rule, Traits, Verdict, decide
 from labkit.facts import value
@@ -429,28 +429,24 @@ def _plan_groups(inventory: Inventory, workloads: tuple[WorkloadPlan, ...],
             if plan_.mechanism == "irsa":
                 irsa_members[group].append(binding)
     for sharing_group in inventory.sharing_groups.values():
-        if sharing_group.projected:
-            _add_projected(sharing_group.projected, inventory, members[sharing_group.name],
-                           irsa_members[sharing_group.name])
+        _add_projected(sharing_group, inventory, context, members[sharing_group.name],
+                       irsa_members[sharing_group.name])
     context.group_members.update(members)
     return tuple(_plan_group(group, inventory, members[group.name], irsa_members[group.name], context)
                  for group in inventory.sharing_groups.values() if members[group.name])
 
 
-def _add_projected(projection: Projection, inventory: Inventory, members: list[tuple[str, str, str]],
-                   irsa_members: list[tuple[str, str, str]]) -> None:
-    """Add a group's planned members, each judged like a workload with no labels and default compute."""
+def _add_projected(group: SharingGroup, inventory: Inventory, context: _PlanContext,
+                   members: list[tuple[str, str, str]], irsa_members: list[tuple[str, str, str]]) -> None:
+    """Add a group's planned members, each judged like a workload with no labels and no declared compute."""
     existing = set(members)
-    for binding in projection.bindings():
-        if binding in existing:
+    for cluster, namespace, service_account in group.projected.bindings() if group.projected else ():
+        if (cluster, namespace, service_account) in existing:
             continue
-        cluster = inventory.clusters[binding[0]]
-        profile = cluster.fargate_profile_for(binding[1], {}) if cluster.fargate_profiles else None
-        traits = Traits(cluster.platform, "fargate" if profile else _default_compute(cluster),
-                        _runs_pod_identity(cluster), False, True, True, "none", False, False, False)
-        members.append(binding)
-        if decide(traits).mechanism == "irsa":
-            irsa_members.append(binding)
+        member = Workload(service_account, cluster, namespace, service_account, None, sharing_group=group.name)
+        members.append((cluster, namespace, service_account))
+        if _plan_workload(member, inventory, context).mechanism == "irsa":
+            irsa_members.append((cluster, namespace, service_account))
 
 
 def _plan_group(group: SharingGroup, inventory: Inventory, members: list[tuple[str, str, str]],
