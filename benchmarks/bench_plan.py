@@ -90,15 +90,16 @@ def main() -> None:
         result = plan(inventory)
         plans.append(time.process_time() - started)
     counts = result.counts()
-    load, planned = _best(loads), _best(plans)
+    load, cold, warm = _best(loads), plans[0], _best(plans)
     print(f"estate: {len(inventory.accounts)} accounts, {len(inventory.clusters)} clusters, "
           f"{len(inventory.workloads):,} service accounts ({len(text) / 1e6:.1f} MB of YAML)")
     print(f"plan: {counts['pod-identity']:,} pod-identity, {counts['irsa']:,} irsa, {counts['blocked']:,} blocked, "
           f"{counts['oidc_providers']} OIDC providers, {len(result.groups)} sharing groups, "
           f"{len(result.findings)} findings")
-    print(f"CPU seconds: load only {load:.3f} s   plan {planned:.3f} s   ratio plan/load: {planned / load:.2f}x "
-          f"(goal <= {GOAL:.0f}x: {'met' if planned / load <= GOAL else 'NOT met'})")
-
+    # The first plan fills the per-shape trust-policy caches; later plans of similar estates reuse them.
+    print(f"CPU seconds: load only {load:.3f}   plan {cold:.3f} (first run), {warm:.3f} (best of {len(plans)})")
+    print(f"ratio plan/load: {cold / load:.2f}x first run, {warm / load:.2f}x best "
+          f"(goal <= {GOAL:.0f}x: {'met' if cold / load <= GOAL else 'NOT met'})")
 
 if __name__ == "__main__":
     main()
