@@ -46,7 +46,7 @@ def check_fixed_payments(fix: Callable[[dict[str, Any]], dict[str, Any]]) -> Non
     check(isinstance(fixed, dict) and fixed.get("kind") == "Pod", "fix must return the Pod manifest as a dict")
     report = audit_text(json.dumps(PAYMENTS_SA) + "\n---\n" + json.dumps(fixed), file="payments.yaml")
     for finding in report.findings:
-        check(False, f"labkit audit still finds {finding.id} at {finding.location.path}", finding.fix)
+        check(False, f"labkit audit still finds {finding.id} at {finding.location.path}", finding.check.fix)
     env = _env(fixed)
     check(fixed["spec"].get("serviceAccountName") == "payments-sa",
           "the pod must run as payments-sa (its Pod Identity association names it)",
