@@ -19,6 +19,7 @@
         fargate_profiles:                # optional
           - {name: analytics, selectors: [{namespace: analytics, labels: {app: analytics}}]}
         node_metadata: {http_tokens: required, hop_limit: 1}   # optional, the launch template's IMDS settings
+        ip_family: ipv4                  # optional: ipv6 clusters reach the Pod Identity agent at fd00:ec2::23
         oidc_issuer: https://oidc.eks.us-east-1.amazonaws.com/id/...   # optional (derived when absent)
     sharing_groups:                      # optional: one role shared by many service accounts
       - name: checkout-domain
@@ -137,6 +138,7 @@ class Cluster:
     oidc_issuer: str
     node_metadata: NodeMetadata | None = None
     line: int = 0
+    ip_family: str = "ipv4"  # ipv6 clusters reach the Pod Identity agent at fd00:ec2::23
 
     @property
     def issuer_host(self) -> str:
@@ -339,9 +341,10 @@ def _read_cluster(item: Field, accounts: dict[str, Account], by_id: dict[str, st
     issuer = fields.text("oidc_issuer", None, pattern=_URL) or _derived_issuer(
         accounts[account].id, name, region, platform)
     metadata = _read_metadata(fields.get("node_metadata"))
+    ip_family = fields.text("ip_family", "ipv4", choices=("ipv4", "ipv6"))
     fields.done()
     return Cluster(name, account, region, platform, version, platform_version, kinds, profiles, issuer,
-                   metadata, item.line)
+                   metadata, item.line, ip_family)
 
 
 def _derived_issuer(account_id: str, name: str, region: str, platform: str) -> str:

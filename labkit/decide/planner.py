@@ -368,7 +368,7 @@ def _plan_workload(workload: Workload, inventory: Inventory, context: _PlanConte
         cross_account=bool(workload.targets), target_roles=inventory.options.pod_identity_target_roles,
         shared=workload.sharing_group is not None, current=workload.current,
         proxy_without_agent=bool(proxy and (proxy.http_proxy or proxy.https_proxy)
-                                 and not agent_bypassed(proxy.no_proxy)),
+                                 and not agent_bypassed(proxy.no_proxy, ipv6=cluster.ip_family == "ipv6")),
         fargate_unselected=workload.compute == "fargate" and profile is None,
         fargate_selected=profile is not None and workload.compute not in (None, "fargate"),
         direct_cross_account=len(workload.targets) == 1 and not workload.needs,

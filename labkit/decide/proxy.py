@@ -8,14 +8,16 @@ from collections.abc import Iterable
 from labkit.facts import value
 
 AGENT_IPV4 = value("eks.pod-identity-agent-address")["ipv4"]
+AGENT_IPV6 = value("eks.pod-identity-agent-address")["ipv6"]
 
 
-def agent_bypassed(no_proxy: Iterable[str]) -> bool:
-    """Whether NO_PROXY entries (exact address, CIDR or `*`) cover the agent's 169.254.170.23."""
-    agent = ipaddress.ip_address(AGENT_IPV4)
+def agent_bypassed(no_proxy: Iterable[str], *, ipv6: bool = False) -> bool:
+    """Whether NO_PROXY entries (exact address, CIDR or `*`) cover the agent: 169.254.170.23, or on IPv6
+    clusters (where the SDK is pointed at http://[fd00:ec2::23]/v1/credentials) fd00:ec2::23."""
+    agent = ipaddress.ip_address(AGENT_IPV6 if ipv6 else AGENT_IPV4)
     for entry in no_proxy:
         entry = entry.strip()
-        if entry in ("*", AGENT_IPV4):
+        if entry == "*" or entry.strip("[]") == str(agent):
             return True
         if "/" in entry:
             try:

@@ -198,3 +198,11 @@ def test_irsa_cross_account_chains_when_the_workload_also_needs_its_own_account(
     assert {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": both.target_role_arn()} in \
         both.artifacts.permission_policy["Statement"]
     assert result.account("audit").oidc_providers_needed == 1  # only the direct route needs a provider there
+
+
+def test_an_ipv6_cluster_needs_the_ipv6_agent_address_in_no_proxy() -> None:
+    v4_only = {"https_proxy": "http://proxy:3128", "no_proxy": ["169.254.170.23"]}
+    both = {"https_proxy": "http://proxy:3128", "no_proxy": "169.254.170.23,[fd00:ec2::23]"}
+    result = plan(inventory([cluster(ip_family="ipv6")], [workload("a", proxy=v4_only), workload("b", proxy=both)]))
+    assert [b.rule.id for b in result.workload("a").blockers] == ["proxy-hides-agent"]
+    assert not result.workload("b").blockers
