@@ -137,6 +137,15 @@ _ROWS = (
          "Oldest boto3/botocore that knows the container provider used by Pod Identity; older SDKs fall "
          "through to the node role.",
          "https://docs.aws.amazon.com/eks/latest/userguide/pod-id-minimum-sdk.html", "2026-03-06"),
+    Fact("eks.pod-identity-min-sdk",
+         {"boto3": "1.34.41", "botocore": "1.34.41", "aws-cli-v1": "1.30.0", "aws-cli-v2": "2.15.0",
+          "java-v2": "2.21.30", "java-v1": "1.12.746", "go-v1": "1.47.11", "js-v2": "2.1550.0", "js-v3": "3.458.0",
+          "kotlin": "1.0.1", "ruby-core": "3.188.0", "cpp": "1.11.263", "dotnet": "3.7.734.0",
+          "powershell": "4.1.502", "php": "3.287.1"},
+         "Oldest release of each AWS SDK (numbered versions) that supports EKS Pod Identity; older SDKs skip the "
+         "container provider and fall through to the node role. Go v2 (release-2023-11-14) and Rust "
+         "(release-2024-03-13) are dated releases.",
+         "https://docs.aws.amazon.com/eks/latest/userguide/pod-id-minimum-sdk.html", "2026-03-06"),
     Fact("eks.pod-identity-min-version", {"1.28": "eks.4"},
          "Only Kubernetes 1.28 needs a minimum platform version (eks.4); every other supported version works.",
          _POD_ID, "2026-03-06", changed="Historically: 1.24 eks.13, 1.25 eks.10, 1.26 eks.9, 1.27 eks.8."),
