@@ -183,6 +183,33 @@ class IamQuotas:
     managed_policy: int = field(default_factory=lambda: limit("managed"))
 
 
+AWS_MANAGED_PREFIX = "arn:aws:iam::aws:policy/"
+
+
+def publish_aws_managed_policy(account_id: str, policy_arn: str) -> bool:
+    """Make an AWS managed policy visible in `account_id`, as AWS shows them in every account.
+
+    moto loads its copy of AWS's ~1,300 managed policies only with MOTO_IAM_LOAD_MANAGED_POLICIES=true (slow and
+    global), so the lab publishes each one the first time a request names it. False when AWS has no such policy.
+    """
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    from moto.iam.models import AWSManagedPolicy
+
+    name = policy_arn.removeprefix(AWS_MANAGED_PREFIX).rsplit("/", 1)[-1]
+    documents = _aws_managed_documents(aws_managed_policies_data)
+    if name not in documents:
+        return False
+    policy = AWSManagedPolicy.from_data(name, account_id, "us-east-1", documents[name])
+    _backend(account_id).managed_policies.setdefault(policy.arn, policy)
+    return True
+
+
+@functools.cache
+def _aws_managed_documents(data: str) -> dict[str, Any]:
+    """moto's AWS managed policies, parsed once per process."""
+    return json.loads(data)
+
+
 class IamChecks:
     """What IAM checks before it stores a policy or provider and moto does not."""
 
@@ -191,6 +218,8 @@ class IamChecks:
 
     def check(self, call: Call, account_id: str) -> None:
         """Raise the AWS error for `call` if IAM would refuse it; return quietly otherwise."""
+        if call.params.get("PolicyArn", "").startswith(AWS_MANAGED_PREFIX):
+            publish_aws_managed_policy(account_id, call.params["PolicyArn"])
         checker = getattr(self, f"_check_{call.operation}", None)
         if checker is not None:
             checker(call.params, account_id)
