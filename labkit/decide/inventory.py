@@ -38,6 +38,7 @@
         proxy: {https_proxy: "http://proxy:3128", no_proxy: [localhost]}     # optional
         sharing_group: checkout-domain   # optional
         current: irsa                    # optional: irsa | pod-identity | none (for the migration plan)
+        sdk: {boto3: "1.34.100"}         # optional: the AWS SDK in the pods (Pod Identity needs a recent one)
 
 Every error is an InventoryError naming the file, line and JSON path of the field.
 """
@@ -56,6 +57,7 @@ from labkit.decide.gcpause import gc_paused
 from labkit.decide.reader import Field, Mapping
 from labkit.decide.yamlnodes import compose_all
 from labkit.errors import InventoryError
+from labkit.facts import value
 
 PLATFORMS = ("eks", "eks-anywhere", "self-managed", "rosa", "outposts")
 NODE_KINDS = ("ec2-linux", "ec2-windows", "fargate")
@@ -74,6 +76,7 @@ _SERVICE = re.compile(r"[a-z0-9-]{2,40}")
 _ACTION = re.compile(r"([a-z0-9-]+:)?[A-Za-z0-9*?]+")
 _ARN = re.compile(r"\*|arn:[^:\s]+:[^:\s]*:[^:\s]*:[^:\s]*:\S+")
 _URL = re.compile(r"https://[^\s]+")
+_SDK_VERSION = re.compile(r"\d+(\.\d+){1,3}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +199,7 @@ class Workload:
     sharing_group: str | None = None
     current: str = "none"
     line: int = 0
+    sdk: tuple[str, str] | None = None  # (SDK name as in fact eks.pod-identity-min-sdk, version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,6 +492,7 @@ def _read_workload(item: Field, accounts: dict[str, Account], by_id: dict[str, s
         sharing_group=group_field.text() if group_field else None,
         current=fields.text("current", "none", choices=CURRENT),
         line=item.line,
+        sdk=_read_sdk(fields.get("sdk")),
     )
     fields.done()
     return workload
@@ -531,6 +536,21 @@ def _read_target(item: Field, accounts: dict[str, Account], by_id: dict[str, str
                     tuple(_read_need(n) for n in needs_field.items()) if needs_field else ())
     fields.done()
     return target
+
+
+def _read_sdk(item: Field | None) -> tuple[str, str] | None:
+    """The pods' AWS SDK: one `name: version` pair, the name one of those fact eks.pod-identity-min-sdk knows."""
+    if item is None:
+        return None
+    fields = item.mapping()
+    names = fields.keys()
+    if len(names) != 1:
+        raise item.error("give one SDK as name: version, e.g. {boto3: \"1.34.41\"}")
+    known = tuple(value("eks.pod-identity-min-sdk"))
+    name = names[0]
+    if name not in known:
+        raise item.error(f"unknown SDK {name!r} (known: {', '.join(known)})")
+    return name, fields.text(name, pattern=_SDK_VERSION)
 
 
 def _read_proxy(item: Field) -> Proxy:

@@ -97,6 +97,8 @@ class WorkloadPlan:
             "issuer_host": c.issuer_host, "role_arn": self.role_arn, "sharing_group": w.sharing_group or "",
             "target_accounts": ", ".join(t.account for t in w.targets) or "none",
             "target_role_arns": ", ".join(self.target_role_arn(i) for i in range(len(w.targets))) or "none",
+            "sdk": " ".join(w.sdk) if w.sdk else "unknown",
+            "sdk_minimum": f"{w.sdk[0]} {_sdk_minimum(w.sdk[0])}" if w.sdk else "",
         }
 
     def to_dict(self, *, artifacts: bool = False) -> dict[str, Any]:
@@ -372,11 +374,22 @@ def _plan_workload(workload: Workload, inventory: Inventory, context: _PlanConte
         fargate_unselected=workload.compute == "fargate" and profile is None,
         fargate_selected=profile is not None and workload.compute not in (None, "fargate"),
         direct_cross_account=len(workload.targets) == 1 and not workload.needs,
+        sdk_too_old=workload.sdk is not None and _older(workload.sdk[1], _sdk_minimum(workload.sdk[0])),
     )
     verdict = decide(traits)
     role_name, role_account = _role(workload, cluster, account, verdict, inventory)
     return WorkloadPlan(workload, cluster, account, compute, profile.name if profile else None, verdict,
                         role_name, role_account, context)
+
+
+def _sdk_minimum(sdk: str) -> str:
+    """The first version of `sdk` that supports Pod Identity."""
+    return str(value("eks.pod-identity-min-sdk")[sdk])
+
+
+def _older(version: str, minimum: str) -> bool:
+    """Whether a dotted version is older than `minimum`."""
+    return tuple(int(part) for part in version.split(".")) < tuple(int(part) for part in minimum.split("."))
 
 
 def _default_compute(cluster: Cluster) -> str:

@@ -31,6 +31,7 @@ class Traits(NamedTuple):
     fargate_unselected: bool  # declared Fargate, but no Fargate profile selects the pod
     fargate_selected: bool  # declared EC2, but a Fargate profile selects the pod
     direct_cross_account: bool = False  # one target and no needs of its own: IRSA can use the target's role
+    sdk_too_old: bool = False  # the declared SDK predates Pod Identity support
 
 
 @dataclass(frozen=True)
@@ -89,11 +90,12 @@ RULES: tuple[Rule, ...] = (
     Rule("irsa-cross-account-provider", "note", "eks.irsa-cross-account",
          "Cross-account with IRSA: {target_accounts} must create an OIDC provider for this cluster's issuer and "
          "a role trusting it; the service account is annotated with that role's ARN.",
-         lambda t: t.cross_account and t.direct_cross_account, mechanism="irsa"),
+         lambda t: t.cross_account, mechanism="irsa"),
     Rule("irsa-cross-account-chain", "note", "eks.irsa-cross-account",
-         "Cross-account with IRSA from a role in this account: the pod chains AssumeRole from {role_arn} into "
-         "{target_role_arns} (an SDK profile with source_profile and web_identity_token_file); each target role "
-         "trusts {role_arn}.",
+         "It also needs its own account and a service account carries one IRSA role, so the plan takes the other "
+         "documented route: the pod keeps {role_arn} and chains AssumeRole into {target_role_arns} (an SDK profile "
+         "with source_profile and web_identity_token_file); each target role trusts {role_arn}, and no OIDC "
+         "provider is needed in {target_accounts}.",
          lambda t: t.cross_account and not t.direct_cross_account, mechanism="irsa"),
     Rule("shared-role-trust-policy-size", "note", "iam.trust-policy-size-default",
          "The role is shared by sharing group {sharing_group}: under IRSA its trust policy lists every service "
@@ -111,6 +113,10 @@ RULES: tuple[Rule, ...] = (
          "HTTP(S)_PROXY is set and NO_PROXY lacks 169.254.170.23: the SDK would send the credential request to "
          "the proxy and fail. Add 169.254.170.23 (and fd00:ec2::23 on IPv6) to NO_PROXY.",
          lambda t: t.proxy_without_agent, mechanism="pod-identity"),
+    Rule("sdk-too-old-for-pod-identity", "blocker", "eks.pod-identity-min-sdk",
+         "The pods' SDK ({sdk}) predates EKS Pod Identity support ({sdk_minimum}): it skips the container "
+         "credential provider and falls through to the node role. Upgrade the SDK first.",
+         lambda t: t.sdk_too_old, mechanism="pod-identity"),
     Rule("migrate-from-irsa", "note", "sdk.credential-chain-order",
          "Today on IRSA: create the association first, then remove the eks.amazonaws.com/role-arn annotation "
          "and restart the pods (IRSA outranks Pod Identity in the SDK chain while the annotation stays).",

@@ -56,6 +56,10 @@ CASES = [
      "$.clusters[0].node_kinds", 10, "Fargate runs only on Amazon EKS"),
     ("target in own account", "namespace: apps", "namespace: apps\n    targets: [{account: platform, role_name: r}]",
      "$.workloads[0].targets[0].account", 14, "the cluster's own account"),
+    ("unknown SDK", "namespace: apps", "namespace: apps\n    sdk: {rubyy: '3.0'}", "$.workloads[0].sdk", 14,
+     "unknown SDK"),
+    ("bad SDK version", "namespace: apps", "namespace: apps\n    sdk: {boto3: latest}", "$.workloads[0].sdk.boto3",
+     14, "does not match"),
     ("hop limit zero", "node_kinds: [ec2-linux]", "node_kinds: [ec2-linux]\n    node_metadata: {hop_limit: 0}",
      "$.clusters[0].node_metadata.hop_limit", 10, "at least 1"),
 ]

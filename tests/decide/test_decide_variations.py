@@ -191,7 +191,7 @@ def test_irsa_cross_account_chains_when_the_workload_also_needs_its_own_account(
         [workload("both", targets=[target]), workload("only", targets=[target], needs=[])], accounts=accounts))
     both, only = result.workload("both"), result.workload("only")
     assert both.mechanism == only.mechanism == "irsa"
-    assert "irsa-cross-account-chain" in _fired(result, "both") and "irsa-cross-account-provider" in _fired(result, "only")
+    assert "irsa-cross-account-chain" in _fired(result, "both") and "irsa-cross-account-chain" not in _fired(result, "only")
     assert both.role_arn.startswith("arn:aws:iam::111122223333:") and only.role_arn.startswith("arn:aws:iam::444455556666:")
     chained = both.artifacts.target_trust_policy()["Statement"][0]
     assert chained["Principal"] == {"AWS": both.role_arn} and chained["Action"] == "sts:AssumeRole"
@@ -206,3 +206,11 @@ def test_an_ipv6_cluster_needs_the_ipv6_agent_address_in_no_proxy() -> None:
     result = plan(inventory([cluster(ip_family="ipv6")], [workload("a", proxy=v4_only), workload("b", proxy=both)]))
     assert [b.rule.id for b in result.workload("a").blockers] == ["proxy-hides-agent"]
     assert not result.workload("b").blockers
+
+
+def test_an_sdk_older_than_pod_identity_support_is_a_blocker() -> None:
+    result = plan(inventory(workloads=[workload("old", sdk={"boto3": "1.33.13"}), workload("new", sdk={"boto3": "1.34.41"}),
+                                       workload("java", sdk={"java-v2": "2.21.29"})]))
+    assert [b.rule.fact for b in result.workload("old").blockers] == ["eks.pod-identity-min-sdk"]
+    assert "boto3 1.34.41" in result.workload("old").blockers[0].because
+    assert not result.workload("new").blockers and result.workload("java").blockers
