@@ -117,7 +117,11 @@ class NodePool:
     # -- node groups ----------------------------------------------------------------------------------------------
     def add_nodegroup(self, name: str, kind: NodeKind = "ec2-linux", *, http_tokens: str = "required",
                       hop_limit: int = 2, size: int = 1, node_role_arn: str | None = None) -> NodeGroup:
-        """Create a node group: node role (unless given), instance profile, and `size` nodes with IMDS."""
+        """Create a node group: node role (unless given), instance profile, and `size` nodes with IMDS.
+
+        The defaults are those of an EKS managed node group on Amazon Linux 2023 (IMDSv2 required, hop limit 2,
+        so that pods can still reach IMDS); ``hop_limit=1`` is the hardening that hides the node role from pods.
+        """
         if kind not in ("ec2-linux", "ec2-windows"):
             raise ValueError("a node group is 'ec2-linux' or 'ec2-windows' (Fargate: add_fargate_profile)")
         if name in self.nodegroups:
