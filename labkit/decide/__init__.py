@@ -10,8 +10,9 @@ Pure: no boto3, moto or HTTP; pandas and matplotlib load only in `Plan.to_frame(
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from labkit.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from labkit.decide.inventory import Inventory, load_inventory, parse_inventory
@@ -31,12 +32,7 @@ _EXPORTS = {
 }
 
 __all__ = sorted([*_EXPORTS, "reflection", "scenario"])
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'labkit.decide' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 def scenario(name: str) -> Inventory:

@@ -5,8 +5,7 @@ Heavy modules load on first use: ``from labkit.sim import Lab`` imports the lab,
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from labkit.lazy import lazy_exports
 
 _LAZY = {
     "Lab": "labkit.sim.lab",
@@ -21,10 +20,4 @@ _LAZY = {
 }
 
 __all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'labkit.sim' has no attribute {name!r}")
-    return getattr(importlib.import_module(module_name), name)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
