@@ -176,16 +176,27 @@ class PodRuntime:
         if isinstance(name_or_manifest, str) and "\n" not in name_or_manifest and ":" not in name_or_manifest:
             return name_or_manifest, namespace or "default"
         documents = load_manifests(name_or_manifest)
-        pods = [d for d in documents if d["kind"] == "Pod"]
-        if not pods:
-            raise LabError("run_pod needs a Pod manifest (or the name of an existing pod)")
         for document in documents:
-            ns = document.setdefault("metadata", {}).setdefault("namespace", namespace or "default") \
-                if document["kind"] != "Namespace" else None
-            key = (document["kind"], document["metadata"]["name"], ns or "default")
+            if document["kind"] != "Namespace":
+                document["metadata"].setdefault("namespace", namespace or "default")
+            key = (document["kind"], document["metadata"]["name"], document["metadata"].get("namespace", ""))
             if not (document["kind"] == "Pod" and self.api.exists(*key)):  # an existing pod is reused, not patched
                 self.api.apply(document)
-        return pods[0]["metadata"]["name"], pods[0]["metadata"]["namespace"]
+        for document in documents:
+            if document["kind"] in ("Pod", "Deployment"):
+                return self._first_pod(document)
+        raise LabError("run_pod needs a Pod or Deployment manifest (or the name of an existing pod)")
+
+    def _first_pod(self, document: Mapping[str, Any]) -> tuple[str, str]:
+        """The pod itself, or a Deployment's first replica."""
+        name, namespace = document["metadata"]["name"], document["metadata"]["namespace"]
+        if document["kind"] == "Pod":
+            return name, namespace
+        replicas = [pod["metadata"]["name"] for pod in self.api.list("Pod", namespace)
+                    if pod["metadata"]["name"].startswith(f"{name}-")]
+        if not replicas:
+            raise LabError(f"deployment {name} has no replicas to run")
+        return replicas[0], namespace
 
     def _start(self, pod: dict[str, Any]) -> Node:
         """Schedule (once), then the kubelet's side: volumes written, phase Running."""

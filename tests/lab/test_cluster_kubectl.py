@@ -70,6 +70,22 @@ def test_a_missing_secret_keeps_the_container_from_starting(cluster: Cluster) ->
     assert cluster.get("pod", "needs-secret")["status"]["phase"] == "Running"
 
 
+def test_a_deployment_replica_reads_its_secret_volume_and_downward_env(cluster: Cluster) -> None:
+    cluster.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "api-key"}, "stringData": {"key": "k-123"}})
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "spec": {
+        "replicas": 2, "selector": {"matchLabels": {"app": "web"}}, "template": {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {"serviceAccountName": "app", "volumes": [{"name": "key", "secret": {"secretName": "api-key"}}],
+                     "containers": [{"name": "web", "image": "python:3.12",
+                                     "volumeMounts": [{"name": "key", "mountPath": "/etc/api"}],
+                                     "env": [{"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                                             {"name": "GREETING", "value": "hello $(POD)"}]}]}}}}
+    run = cluster.run_pod(deployment, ["python", "-c", "print(open('/etc/api/key').read())"])
+    assert run.stdout == "k-123\n"
+    assert run.pod.startswith("web-") and run.env["GREETING"] == f"hello {run.pod}"
+    assert run.env["AWS_ROLE_ARN"] == ROLE  # replicas pass the webhook like any pod
+
+
 def test_the_serviceaccount_flag_by_kubectl_version(cluster: Cluster) -> None:
     with pytest.raises(KubernetesError, match="unknown flag: --serviceaccount"):
         cluster.kubectl("run old --image=python:3.12 --serviceaccount=app")
