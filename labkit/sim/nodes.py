@@ -8,8 +8,8 @@ What a pod can reach depends on where it runs, as on EKS:
 * Fargate: neither (each Fargate pod gets its own micro-VM node; the agent DaemonSet excludes Fargate).
 
 The node role is created through the lab's IAM API as a user would (trust ec2.amazonaws.com, the three
-AWS-managed worker policies, an instance profile). moto's managed-policy data has AmazonEKSWorkerNodePolicy
-with eks-auth:AssumeRoleForPodIdentity, so the real policy is attached, not a copy.
+AWS-managed worker policies, an instance profile). The lab publishes AWS managed policies from moto's copy,
+whose AmazonEKSWorkerNodePolicy grants eks-auth:AssumeRoleForPodIdentity as AWS's current version does.
 """
 
 from __future__ import annotations
@@ -137,7 +137,6 @@ class NodePool:
         iam = self.cluster.lab.client("iam", self.cluster.account_id)
         role_name = given.rsplit("/", 1)[-1] if given else f"{self.cluster.name}-{nodegroup}-node-role"
         if given is None:
-            _publish_aws_managed_policies(self.cluster.account_id, NODE_POLICIES)
             iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(EC2_TRUST),
                             Description=f"EKS node role of node group {nodegroup}")
             for policy in NODE_POLICIES:
@@ -298,23 +297,6 @@ def to_lab_time(lab_now: datetime, value: datetime | float | int) -> datetime:
     if abs(moment - lab_now) <= abs(moment - host_now):
         return moment
     return lab_now + (moment - host_now)
-
-
-def _publish_aws_managed_policies(account_id: str, names: Sequence[str]) -> None:
-    """Make these AWS-managed policies attachable in the account, from moto's own copy of AWS's documents.
-
-    moto loads its ~1,300 AWS-managed policies only with MOTO_IAM_LOAD_MANAGED_POLICIES=true (slow, global);
-    the lab publishes the few a node role needs. moto's AmazonEKSWorkerNodePolicy already grants
-    eks-auth:AssumeRoleForPodIdentity, as AWS's current version does.
-    """
-    from moto.iam.aws_managed_policies import aws_managed_policies_data
-    from moto.iam.models import AWSManagedPolicy, iam_backends
-
-    backend = iam_backends[account_id]["global"]
-    documents = json.loads(aws_managed_policies_data)
-    for name in names:
-        policy = AWSManagedPolicy.from_data(name, account_id, "us-east-1", documents[name])
-        backend.managed_policies.setdefault(policy.arn, policy)
 
 
 def _sts_shape(credentials: Credentials) -> dict[str, Any]:
