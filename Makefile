@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # Strict nbval: outputs are compared; kernels run in this environment; slow cells fail after 180 s.
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=180
 
-.PHONY: setup lab test unit notebooks exercises outputs bench clean
+.PHONY: setup lab test unit notebooks exercises outputs bench cdk clean
 
 setup: $(STAMP)
 
@@ -44,6 +44,18 @@ outputs: $(STAMP)
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Section 5's CDK app: install the optional extra if missing, synthesize (Node.js runs aws-cdk-lib), copy the
+# templates to examples/cdk/templates/ (committed: the tests compare them with a fresh synth), lint them.
+CDK_DIR := examples/cdk
+cdk: $(STAMP)
+	@$(BIN)/python -c "import aws_cdk, constructs, cfnlint" 2>/dev/null || \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[cdk]"
+	rm -rf $(CDK_DIR)/cdk.out
+	cd $(CDK_DIR) && CDK_OUTDIR=cdk.out $(abspath $(BIN))/python app.py
+	mkdir -p $(CDK_DIR)/templates
+	cp $(CDK_DIR)/cdk.out/*.template.json $(CDK_DIR)/templates/
+	$(BIN)/cfn-lint $(CDK_DIR)/templates/*.json
 
 clean:
 	rm -rf $(VENV) artifacts .jupyter/lab/workspaces
