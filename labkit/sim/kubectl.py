@@ -102,7 +102,7 @@ def _get(cluster: Cluster, positional: list[str], flags: dict[str, Any], tail: l
         document: Any = objects[0] if len(positional) == 2 else {"apiVersion": "v1", "kind": "List", "items": objects}
         if output == "json":
             return json.dumps(document, indent=4)
-        return yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
+        return str(yaml.safe_dump(document, sort_keys=False, default_flow_style=False))
     if not objects:
         return f"No resources found in {namespace} namespace."
     return _table(kind, objects, cluster.lab.clock.now())
@@ -147,7 +147,7 @@ def _describe(cluster: Cluster, positional: list[str], flags: dict[str, Any], ta
                         ("Mountable secrets", "<none>"), ("Tokens", "<none>"), ("Events", "<none>")])
     if kind == "Pod":
         return _describe_pod(obj)
-    return yaml.safe_dump(obj, sort_keys=False, default_flow_style=False)
+    return str(yaml.safe_dump(obj, sort_keys=False, default_flow_style=False))
 
 
 def _describe_pod(pod: dict[str, Any]) -> str:

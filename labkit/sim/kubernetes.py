@@ -128,7 +128,7 @@ class ApiServer:
 
     def describe(self, kind: str, name: str, namespace: str = "default") -> str:
         """The object as YAML (what `kubectl get -o yaml` shows)."""
-        return yaml.safe_dump(self.get(kind, name, namespace), sort_keys=False, default_flow_style=False)
+        return str(yaml.safe_dump(self.get(kind, name, namespace), sort_keys=False, default_flow_style=False))
 
     def delete(self, kind: str, name: str, namespace: str = "default") -> str:
         """Delete one object; returns kubectl's line."""

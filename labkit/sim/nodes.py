@@ -269,7 +269,7 @@ class NodeEksAuth:
 
     def assume_role_for_pod_identity(self, *, clusterName: str, token: str) -> dict[str, Any]:  # noqa: N803
         """AssumeRoleForPodIdentity over HTTP with the node role; expiration converted to lab time."""
-        reply = self._eks_auth().assume_role_for_pod_identity(clusterName=clusterName, token=token)
+        reply: dict[str, Any] = self._eks_auth().assume_role_for_pod_identity(clusterName=clusterName, token=token)
         credentials = reply.get("credentials")
         if credentials and credentials.get("expiration") is not None:
             credentials["expiration"] = to_lab_time(self._cluster.lab.clock.now(), credentials["expiration"])

@@ -305,8 +305,10 @@ class PodRuntime:
     def _execute(self, pod: Mapping[str, Any], container: Mapping[str, Any], node: Node, env: dict[str, str],
                  argv: list[str], timeout: float) -> PodRun:
         metadata = pod["metadata"]
-        done = lambda code, out, err: PodRun(code, out, err, dict(env), metadata["name"], metadata["namespace"],  # noqa: E731
-                                             node.name, "Running")
+
+        def done(code: int, out: str, err: str) -> PodRun:
+            return PodRun(code, out, err, dict(env), metadata["name"], metadata["namespace"], node.name, "Running")
+
         if argv and argv[0] in ("env", "printenv"):
             return done(0, "".join(f"{k}={v}\n" for k, v in env.items()), "")
         program = _program(argv)
@@ -404,7 +406,7 @@ class PodRuntime:
 
 
 def _container(pod: Mapping[str, Any], name: str | None) -> Mapping[str, Any]:
-    containers = pod["spec"]["containers"]
+    containers: list[Mapping[str, Any]] = pod["spec"]["containers"]
     if name is None:
         return containers[0]
     for container in containers:
