@@ -24,12 +24,18 @@ $(STAMP): pyproject.toml
 lab: $(STAMP)
 	$(BIN)/labkit lab --port $(PORT) $(if $(filter 1,$(NO_BROWSER)),--no-browser,)
 
-# The whole suite in one run: unit and lab tests, exercise checks, strict nbval over the course.
+# The whole suite: unit and lab tests, exercise checks and strict nbval over the course; then the browser
+# tests in a process of their own (Playwright keeps an event loop for its whole session, which must not be
+# shared with the kernels the other tests start).
 test: $(STAMP)
-	$(BIN)/python -m pytest $(NBVAL) tests notebooks solutions $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(NBVAL) tests notebooks solutions --ignore=tests/browser $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests --ignore=tests/browser $(PYTEST_ARGS)
+
+browser: $(STAMP)
+	$(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL) notebooks solutions $(PYTEST_ARGS)

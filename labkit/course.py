@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from labkit import netguard
 from labkit.errors import InputError
@@ -28,7 +29,7 @@ def course_root(start: Path | None = None) -> Path:
     raise InputError(f"cannot find {START_NOTEBOOK}; run from the course folder", file=str(Path.cwd()))
 
 
-def course_map(root: Path | None = None) -> "Markdown":
+def course_map(root: Path | None = None) -> Any:
     """The notebooks that exist, with their titles and exercise notebooks, as a Markdown table."""
     from IPython.display import Markdown
 

@@ -140,17 +140,10 @@ def _last_words(kernel_log: IO[bytes]) -> str:
 
 
 def execute(nb: Any, *, cwd: Path, timeout: int) -> None:
-    """`labkit.notebooks.execute` with errors allowed, on an async kernel manager: only with one does
-    nbclient enforce the per-cell timeout and notice a dead kernel (a blocking manager stalls its loop)."""
-    from jupyter_client.manager import AsyncKernelManager
-    from nbclient import NotebookClient
-
+    """`labkit.notebooks.execute` with errors allowed (a learner's failing cell is a result, not a crash)."""
     from labkit import notebooks
 
-    manager = AsyncKernelManager(kernel_name=notebooks.KERNEL_NAME)
-    manager._kernel_spec = notebooks.kernel_manager()._kernel_spec  # the same pinned interpreter
-    NotebookClient(nb, km=manager, timeout=timeout, allow_errors=True, record_timing=False,
-                   resources={"metadata": {"path": os.fspath(cwd)}}).execute()
+    notebooks.execute(nb, cwd=cwd, timeout=timeout, allow_errors=True)
 
 
 @contextlib.contextmanager

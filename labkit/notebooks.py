@@ -84,33 +84,37 @@ def course_notebooks(root: str | os.PathLike[str], folders: Iterable[str] = FOLD
 
 
 def kernel_manager() -> Any:
-    """A kernel manager whose python3 kernel is this interpreter (like nbval's --nbval-current-env)."""
+    """An (async) kernel manager whose python3 kernel is this interpreter (like nbval's --nbval-current-env).
+
+    Async, because only with an async manager does nbclient enforce cell timeouts and notice a dead kernel.
+    """
     from jupyter_client.kernelspec import KernelSpec
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import AsyncKernelManager
 
     spec = KernelSpec(
         argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         display_name=KERNEL_DISPLAY,
         language="python",
     )
-    manager = KernelManager(kernel_name=KERNEL_NAME)
+    manager = AsyncKernelManager(kernel_name=KERNEL_NAME)
     manager._kernel_spec = spec  # the public API offers no other way to pin the interpreter
     return manager
 
 
 def execute(nb: Any, *, cwd: str | os.PathLike[str], timeout: int = 300, allow_errors: bool = False) -> Any:
     """Run every cell of ``nb`` in a fresh kernel of this environment, in place; returns ``nb``."""
+    from jupyter_core.utils import run_sync
     from nbclient import NotebookClient
 
-    client = NotebookClient(
-        nb,
-        km=kernel_manager(),
-        timeout=timeout,
-        allow_errors=allow_errors,
-        record_timing=False,
-        resources={"metadata": {"path": os.fspath(cwd)}},
-    )
-    client.execute()
+    manager = kernel_manager()
+    client = NotebookClient(nb, km=manager, timeout=timeout, allow_errors=allow_errors, record_timing=False,
+                            resources={"metadata": {"path": os.fspath(cwd)}})
+    try:
+        client.execute()
+    finally:
+        # nbclient shuts down only kernels of managers it created; this one is ours to stop.
+        if run_sync(manager.is_alive)():
+            run_sync(manager.shutdown_kernel)(now=True)
     return nb
 
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from labkit.policy.variables import MissingVariable, Template, literal_template, parse_template, resolve_parts
-from labkit.policy.wildcard import arn_regex, arn_segments, compile_glob, compile_regex, glob_regex
+from labkit.policy.wildcard import arn_regex, arn_segments, compile_regex, glob_regex
 
 Values = tuple[str, ...] | None
 QUALIFIERS = ("ForAnyValue", "ForAllValues")
