@@ -111,8 +111,11 @@ class Lab:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop the gateway and reset moto's state."""
+        """Stop the clusters' node servers (IMDS, agents, proxy), the gateway, and reset moto's state."""
         global _active
+        for cluster in self._clusters.values():
+            if cluster._runtime is not None:
+                cluster._runtime.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
