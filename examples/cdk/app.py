@@ -31,11 +31,14 @@ def build(app: cdk.App) -> cdk.App:
     """Both stacks, in the account and region of the context, with templates free of CDK bootstrap rules."""
     env = cdk.Environment(account=context(app, "account"), region=context(app, "region"))
     cluster_name, issuer = context(app, "clusterName"), context(app, "oidcIssuer")
-    # No bootstrap-version rule: it would reference an SSM parameter of a bootstrapped account.
-    synthesizer = lambda: cdk.DefaultStackSynthesizer(generate_bootstrap_version_rule=False)  # noqa: E731
     IrsaStack(app, "CheckoutIrsa", cluster_name=cluster_name, oidc_issuer=issuer, env=env, synthesizer=synthesizer())
     PodIdentityStack(app, "CheckoutPodIdentity", cluster_name=cluster_name, env=env, synthesizer=synthesizer())
     return app
+
+
+def synthesizer() -> cdk.DefaultStackSynthesizer:
+    """The default synthesizer without the bootstrap-version rule (it reads an SSM parameter of a bootstrapped account)."""
+    return cdk.DefaultStackSynthesizer(generate_bootstrap_version_rule=False)
 
 
 if __name__ == "__main__":
