@@ -15,7 +15,6 @@ import json
 from pathlib import Path
 
 import aws_cdk as cdk
-
 from stacks import IrsaStack, PodIdentityStack
 
 HERE = Path(__file__).resolve().parent

@@ -14,11 +14,11 @@ import pytest
 
 pytest.importorskip("awscli", reason="pip install -e '.[dev]' (awscli)")
 
-from labkit.decide import plan, reflection  # noqa: E402
-from labkit.decide.result import Plan  # noqa: E402
-from labkit.sim import Lab  # noqa: E402
-from labkit.sim.cli import ShellStep, parse_shell_steps, run_aws  # noqa: E402
-from labkit.sim.cluster import Cluster  # noqa: E402
+from labkit.decide import plan, reflection
+from labkit.decide.result import Plan
+from labkit.sim import Lab
+from labkit.sim.cli import ShellStep, parse_shell_steps, run_aws
+from labkit.sim.cluster import Cluster
 
 CLUSTER = "prod"
 AUDIT_ACCOUNT = "444455556666"

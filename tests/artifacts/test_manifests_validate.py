@@ -15,7 +15,7 @@ import yaml
 
 kubernetes_validate = pytest.importorskip("kubernetes_validate", reason="pip install -e '.[dev]' (kubernetes-validate)")
 
-from labkit.decide import plan, reflection  # noqa: E402
+from labkit.decide import plan, reflection
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "examples" / "manifests"
@@ -109,8 +109,8 @@ def test_manifest_is_valid_for_the_clusters_kubernetes_version(name: str, docume
 def broken_reason(path: Path) -> tuple[str, str]:
     """The `# BROKEN:` reason and the `# EXPECT:` validator text a broken manifest declares."""
     text = path.read_text()
-    reason = re.search(r"^# BROKEN: (.+)$", text, re.M)
-    expect = re.search(r"^# EXPECT: (.+)$", text, re.M)
+    reason = re.search(r"^# BROKEN: (.+)$", text, re.MULTILINE)
+    expect = re.search(r"^# EXPECT: (.+)$", text, re.MULTILINE)
     assert reason and expect, f"{path.name} must say why it is broken and what the validator answers"
     return reason.group(1), expect.group(1)
 
