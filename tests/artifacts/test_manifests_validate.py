@@ -76,15 +76,55 @@ def notebook_yaml(source: str) -> Iterator[str]:
             yield text
 
 
+# Keys whose values are strings in every Kubernetes object the course writes: a variable there is a placeholder.
+STRING_KEYS = {"name", "namespace", "serviceAccountName", "image", "value", "eks.amazonaws.com/role-arn"}
+
+
+class Opaque(Exception):
+    """A manifest dict partly built at run time (a variable where the schema wants more than a string)."""
+
+
+def literal(node: ast.expr, key: object = None) -> Any:
+    """The value of a dict/list/str literal; variables only where `key` holds a string."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) else PLACEHOLDER for v in node.values)
+    if isinstance(node, ast.Dict) and all(k is not None for k in node.keys):
+        keys = [literal(k) for k in node.keys if k is not None]
+        return {k: literal(v, k) for k, v in zip(keys, node.values, strict=True)}
+    if isinstance(node, ast.List | ast.Tuple) and not any(isinstance(e, ast.Starred) for e in node.elts):
+        return [literal(e) for e in node.elts]
+    if key in STRING_KEYS:
+        return PLACEHOLDER
+    raise Opaque(ast.unparse(node))
+
+
+def notebook_dicts(source: str) -> Iterator[dict[str, Any]]:
+    """Manifest dict literals in a notebook code cell (those built partly at run time are left out)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict) and any(isinstance(k, ast.Constant) and k.value == "apiVersion" for k in node.keys):
+            try:
+                yield literal(node)
+            except Opaque:
+                continue
+
+
 def notebook_manifests() -> Iterator[tuple[str, dict[str, Any]]]:
     for path in sorted([*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("solutions/*.ipynb")]):
         cells = json.loads(path.read_text())["cells"]
         for number, cell in enumerate(cells):
             if cell["cell_type"] != "code":
                 continue
-            for text in notebook_yaml("".join(cell["source"])):
-                for index, document in enumerate(kubernetes_objects(text)):
-                    yield f"{path.relative_to(ROOT)}[{number}]#{index}", document
+            source = "".join(cell["source"])
+            documents = [d for text in notebook_yaml(source) for d in kubernetes_objects(text)]
+            documents += [d for d in notebook_dicts(source) if not NOT_KUBERNETES.search(str(d.get("apiVersion")))]
+            for index, document in enumerate(documents):
+                yield f"{path.relative_to(ROOT)}[{number}]#{index}", document
 
 
 # The audit pitfalls are wrong about identity, not about Kubernetes: they must still be objects the API accepts.
