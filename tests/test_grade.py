@@ -115,4 +115,5 @@ def test_table_ends_with_a_line_per_learner():
                 grade.CheckOutcome("bo", "n", "(notebook)", "ERROR", "bad")]
     table = grade.format_table(outcomes)
     assert table.splitlines()[0].split() == ["learner", "notebook", "check", "result", "detail"]
-    assert table.splitlines()[-2:] == ["al: 1 of 2 checks pass", "bo: 0 of 0 checks pass, 1 notebook(s) could not be graded fully"]
+    assert table.splitlines()[-2:] == ["al: 1 of 2 checks pass",
+                                       "bo: 0 of 0 checks pass, 1 notebook(s) could not be graded fully"]

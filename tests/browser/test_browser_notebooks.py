@@ -10,11 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from . import labpage
 import pytest
-from .conftest import ARTIFACTS, ROOT, LabServer
 
 from labkit import notebooks
+
+from . import labpage
+from .conftest import ARTIFACTS, ROOT, LabServer
 
 COURSE = list(notebooks.course_notebooks(ROOT, ("notebooks", "solutions")))
 RUN_TIMEOUT_S = 600

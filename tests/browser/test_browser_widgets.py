@@ -12,12 +12,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from . import labpage
 import nbformat
 import pytest
-from .conftest import ARTIFACTS, ROOT, LabServer
 
 from labkit import notebooks
+
+from . import labpage
+from .conftest import ARTIFACTS, ROOT, LabServer
 
 SIZE = re.compile(r"([\d,]+) / ([\d,]+) characters")
 MECHANISM = re.compile(r"pod-identity|irsa")
