@@ -57,7 +57,8 @@ def test_deliberate_failures_must_still_fail_and_committed_stderr_is_allowed():
                    CellView("code", "[2]:", (OutputView(STDERR, "a warning"),))]
     assert problems(nb, still_fails) == []
     stopped_failing = [CellView("code", "[1]:"), still_fails[1]]
-    assert problems(nb, stopped_failing) == ["cell 0 ('raise') is tagged raises-exception but no longer shows ValueError"]
+    assert problems(nb, stopped_failing) == [
+        "cell 0 ('raise') is tagged raises-exception but no longer shows ValueError"]
 
 
 def test_a_page_with_other_cells_is_reported_once():
