@@ -38,6 +38,9 @@ _AWS_PRINCIPAL = re.compile(
 _SID = re.compile(r"^[A-Za-z0-9]*$")
 
 
+SYNTAX_ERRORS = "Syntax errors in policy."
+
+
 @dataclass(frozen=True)
 class Issue:
     """One problem in a policy document: where (JSON path, line when known), what, and how bad."""
@@ -47,6 +50,7 @@ class Issue:
     severity: Severity = "error"
     code: str = "MalformedPolicyDocument"
     line: int | None = None
+    aws_message: str = SYNTAX_ERRORS  # how IAM itself words the refusal (terse; the message above explains)
 
     def __str__(self) -> str:
         where = f"line {self.line}: " if self.line else ""
@@ -117,7 +121,8 @@ def _check_sids(statements: list[Any]) -> list[Issue]:
         sid = s.get("Sid") if isinstance(s, Mapping) else None
         if isinstance(sid, str) and sid:
             if sid in seen:
-                issues.append(Issue(child(child("$.Statement", index), "Sid"), f"duplicate Sid {sid!r}"))
+                issues.append(Issue(child(child("$.Statement", index), "Sid"), f"duplicate Sid {sid!r}",
+                                    aws_message="Statement IDs (SID) in a single policy must be unique."))
             seen.add(sid)
     return issues
 
@@ -186,7 +191,9 @@ def _check_pair(s: Mapping[str, Any], path: str, name: str, negated: str,
         return [Issue(path, f"use either {name} or {negated}, not both")]
     present = name if name in s else negated if negated in s else None
     if present is None:
-        return [Issue(path, f"missing {name} or {negated}")] if required else []
+        missing = {"Action": "Policy statement must contain actions.",
+                   "Resource": "Policy statement must contain resources."}.get(name, SYNTAX_ERRORS)
+        return [Issue(path, f"missing {name} or {negated}", aws_message=missing)] if required else []
     return check(s[present], child(path, present))
 
 
@@ -207,7 +214,8 @@ def _check_action(value: Any, path: str) -> list[Issue]:
     entries, issues = _strings(value, path, "Action")
     for where, action in entries:
         if action != "*" and not _ACTION.match(action):
-            issues.append(Issue(where, f"{action!r} is not an action: write service:Action, e.g. s3:GetObject"))
+            issues.append(Issue(where, f"{action!r} is not an action: write service:Action, e.g. s3:GetObject",
+                                aws_message="Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."))
     return issues
 
 
@@ -215,8 +223,8 @@ def _check_resource(s: Mapping[str, Any], path: str, kind: Kind) -> list[Issue]:
     """Identity-side policies need Resource; trust policies may not have one."""
     if kind == "trust":
         present = [k for k in ("Resource", "NotResource") if k in s]
-        return [Issue(child(path, k), f"a trust policy has no {k}: the role itself is the resource")
-                for k in present]
+        return [Issue(child(path, k), f"a trust policy has no {k}: the role itself is the resource",
+                      aws_message=f"Has prohibited field {k}.") for k in present]
     return _check_pair(s, path, "Resource", "NotResource", _check_arns, required=kind in ATTACHED_TO_IDENTITY)
 
 
@@ -227,7 +235,8 @@ def _check_arns(value: Any, path: str) -> list[Issue]:
         issues += _check_variables(resource, where)
         if resource != "*" and not _ARN.match(resource):
             issues.append(Issue(where, f"{resource!r} is not an ARN: use * or arn:partition:service:region:"
-                                       "account:resource"))
+                                       "account:resource",
+                                aws_message=f'Resource {resource} must be in ARN format or "*".'))
     return issues
 
 
@@ -244,8 +253,8 @@ def _check_principal(s: Mapping[str, Any], path: str, kind: Kind) -> list[Issue]
     """Principal is forbidden in identity-side policies and required in resource and trust policies."""
     present = [k for k in ("Principal", "NotPrincipal") if k in s]
     if kind in ATTACHED_TO_IDENTITY:
-        return [Issue(child(path, k), f"a {kind} policy has no {k}: it applies to the identity it is attached to")
-                for k in present]
+        return [Issue(child(path, k), f"a {kind} policy has no {k}: it applies to the identity it is attached to",
+                      aws_message="Policy document should not specify a principal.") for k in present]
     if kind == "trust" and "NotPrincipal" in s:
         return [Issue(child(path, "NotPrincipal"), "trust policies do not support NotPrincipal")]
     issues = _check_pair(s, path, "Principal", "NotPrincipal", _check_principal_value, required=True)
@@ -280,11 +289,13 @@ def _check_principal_entry(kind: str, value: str, path: str) -> list[Issue]:
     if "*" in value or "?" in value:
         return [Issue(path, f"{value!r}: Principal does not take wildcards; use \"*\" with a condition on "
                             "aws:PrincipalArn")]
+    invalid = f'Invalid principal in policy: "{kind}":"{value}"'
     if kind == "AWS" and not _AWS_PRINCIPAL.match(value):
         return [Issue(path, f"{value!r} is not an AWS principal: use an account id or an IAM user, role, "
-                            "root or assumed-role ARN")]
+                            "root or assumed-role ARN", aws_message=invalid)]
     if kind == "Service" and not value.endswith((".amazonaws.com", ".amazonaws.com.cn", ".amazon.com")):
-        return [Issue(path, f"{value!r} is not a service principal such as pods.eks.amazonaws.com")]
+        return [Issue(path, f"{value!r} is not a service principal such as pods.eks.amazonaws.com",
+                      aws_message=invalid)]
     return []
 
 

@@ -278,5 +278,5 @@ def _validated(text: str, kind: Kind) -> dict[str, Any]:
 
     problems = [issue for issue in validate(doc, kind) if issue.severity == "error"]
     if problems:
-        raise MalformedPolicyDocument(problems[0].message)
+        raise MalformedPolicyDocument(problems[0].aws_message)  # IAM's words; labkit policy validate explains more
     return doc
