@@ -26,7 +26,9 @@ from lab_helpers import ACCOUNT, allow, create_role, doc
 PODS = "pods.eks.amazonaws.com"
 POD_TRUST = doc({"Effect": "Allow", "Principal": {"Service": PODS}, "Action": ["sts:AssumeRole", "sts:TagSession"]})
 ABAC = allow("s3:GetObject", "arn:aws:s3:::team-${aws:PrincipalTag/kubernetes-namespace}/*")
-VERIFY = Path(__file__).parents[1] / "data" / "verify_credentials.py"
+# Section 6 of the course text as the course ships it, unchanged, plus a line that prints its answer.
+VERIFY_PROGRAM = ((Path(__file__).parents[2] / "examples" / "runtime" / "verify_credentials.py").read_text()
+                  + "\nprint(json.dumps(verify_credentials()))\n")
 WHO_AM_I = """
 import boto3, json
 session = boto3.Session(region_name="us-east-1")
@@ -202,9 +204,9 @@ def test_a_windows_pod_with_an_association_gets_no_credentials(cluster: Cluster)
 
 
 def test_the_source_texts_verify_credentials_runs_unchanged_in_a_pod(cluster: Cluster) -> None:
-    irsa = outcome(cluster.run_pod(pod("verify-irsa", "prod", "app", node_selector=OPEN), ["python", "-c", VERIFY.read_text()]))
+    irsa = outcome(cluster.run_pod(pod("verify-irsa", "prod", "app", node_selector=OPEN), ["python", "-c", VERIFY_PROGRAM]))
     assert irsa["credential_type"] == "IRSA" and "/irsa-app/" in irsa["role_arn"]
-    pod_identity = outcome(cluster.run_pod(pod("verify-pi", "beta", "app", node_selector=OPEN), ["python", "-c", VERIFY.read_text()]))
+    pod_identity = outcome(cluster.run_pod(pod("verify-pi", "beta", "app", node_selector=OPEN), ["python", "-c", VERIFY_PROGRAM]))
     assert pod_identity["credential_type"] == "Pod Identity"
     assert re.fullmatch(rf"arn:aws:sts::{ACCOUNT}:assumed-role/team-role/eks-runtime-verify-pi-[0-9a-f-]{{36}}",
                         pod_identity["role_arn"])
@@ -224,7 +226,7 @@ def test_verify_credentials_calls_the_node_role_unknown(cluster: Cluster) -> Non
     # The source's check looks for "assumed-role" in the ARN, but a node role reached through IMDS is an
     # assumed role too (assumed-role/<node role>/<instance id>): the warning branch never fires.
     node_role = outcome(cluster.run_pod(pod("verify-node", env={"AWS_DEFAULT_REGION": "us-east-1"}, node_selector=OPEN),
-                                        ["python", "-c", VERIFY.read_text()]))
+                                        ["python", "-c", VERIFY_PROGRAM]))
     assert "/runtime-open-node-role/i-" in node_role["role_arn"]
     assert node_role["credential_type"] == "unknown"
 
