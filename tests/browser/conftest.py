@@ -131,8 +131,15 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
             server.process.kill()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep each phase's report on the test, so the page fixture knows whether the test failed."""
+    outcome = yield
+    setattr(item, f"report_{call.when}", outcome.get_result())
+
+
 @pytest.fixture
-def page(browser: Any, lab: LabServer) -> Iterator[Any]:
+def page(browser: Any, lab: LabServer, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh browser context and page; fails if the page asked for anything beyond loopback."""
     context = browser.new_context(viewport=VIEWPORT)
     outside: list[str] = []
@@ -140,6 +147,11 @@ def page(browser: Any, lab: LabServer) -> Iterator[Any]:
     tab = context.new_page()
     tab.set_default_timeout(30_000)
     yield tab
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:  # what the learner would have seen when it went wrong
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        name = "".join(c if c.isalnum() or c in "-_." else "-" for c in request.node.name)
+        tab.screenshot(path=str(ARTIFACTS / f"FAILED-{name}.png"))
     context.close()
     lab.shutdown_kernels()
     assert outside == [], f"the page requested addresses beyond loopback: {outside[:5]}"

@@ -77,10 +77,21 @@ def workspace_url(base: str, token: str, path: str, workspace: str) -> str:
 
 
 def open_notebook(page: Any, url: str, *, timeout_s: float = 120) -> None:
-    """Load a notebook URL and wait until its cells are shown and its kernel is idle."""
+    """Load a notebook URL and wait until its cells are shown and its kernel is idle.
+
+    If the kernel never shows as idle, reload once, as a learner would: on a loaded machine JupyterLab can
+    miss the kernel's first status message and keep showing it as starting.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.goto(url)
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=timeout_s * 1000)
-    page.wait_for_function(KERNEL_IDLE, timeout=timeout_s * 1000)
+    try:
+        page.wait_for_function(KERNEL_IDLE, timeout=timeout_s * 500)
+    except PlaywrightTimeout:
+        page.reload()
+        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=timeout_s * 1000)
+        page.wait_for_function(KERNEL_IDLE, timeout=timeout_s * 1000)
 
 
 def menu(page: Any, top: str, item: str) -> None:
