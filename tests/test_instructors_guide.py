@@ -84,3 +84,12 @@ def test_a_kernel_from_that_spec_runs_with_the_guard_on(tmp_path: Path):
 
 def test_readme_links_the_guide():
     assert "docs/instructors.md" in (ROOT / "README.md").read_text()
+
+
+def test_binder_post_build_gives_kernels_the_guard_and_the_settings():
+    post_build = Path(__file__).resolve().parent.parent / "postBuild"
+    assert os.access(post_build, os.X_OK), "repo2docker runs postBuild only when it is executable"
+    text = post_build.read_text()
+    assert text.startswith("#!/bin/bash") and "set -euo pipefail" in text
+    assert "--env LABKIT_NETGUARD 1" in text and "labkit/netguard_site" in text
+    assert ".jupyter/lab/settings/overrides.json" in text
