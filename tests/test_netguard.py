@@ -98,20 +98,19 @@ def test_child_python_refuses_name_lookups_of_real_hosts(tmp_path: Path):
     assert "sts.us-east-1.amazonaws.com:443 (name lookup) refused" in (tmp_path / "guard.log").read_text()
 
 
-def test_child_python_maps_link_local_addresses_to_loopback(tmp_path: Path):
+def _fetch_through_map(tmp_path: Path, url: str, source: str) -> subprocess.CompletedProcess[str]:
+    """A child Python fetches `url`, whose `source` (host:port) the address map sends to a Host-echo server."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HostEcho)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        result = _run_child(
-            """
-            import urllib.request
-            print(urllib.request.urlopen("http://169.254.170.23/v1/credentials", timeout=5).read().decode())
-            """,
-            tmp_path,
-            address_map=f"169.254.170.23:80=127.0.0.1:{server.server_address[1]}",
-        )
+        code = f"import urllib.request\nprint(urllib.request.urlopen({url!r}, timeout=5).read().decode())"
+        return _run_child(code, tmp_path, address_map=f"{source}=127.0.0.1:{server.server_address[1]}")
     finally:
         server.shutdown()
+
+
+def test_child_python_maps_link_local_addresses_to_loopback(tmp_path: Path):
+    result = _fetch_through_map(tmp_path, "http://169.254.170.23/v1/credentials", "169.254.170.23:80")
     assert result.stdout.strip() == "host=169.254.170.23", result.stderr
     assert not (tmp_path / "guard.log").exists()
 
@@ -154,18 +153,6 @@ def test_a_notebook_that_reaches_out_fails_the_suite_even_if_it_catches_the_erro
 
 
 def test_child_python_resolves_a_mapped_host_name_to_its_stand_in(tmp_path: Path):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HostEcho)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        result = _run_child(
-            """
-            import urllib.request
-            print(urllib.request.urlopen("http://proxy.corp.example:3128/", timeout=5).read().decode())
-            """,
-            tmp_path,
-            address_map=f"proxy.corp.example:3128=127.0.0.1:{server.server_address[1]}",
-        )
-    finally:
-        server.shutdown()
+    result = _fetch_through_map(tmp_path, "http://proxy.corp.example:3128/", "proxy.corp.example:3128")
     assert result.stdout.strip() == "host=proxy.corp.example:3128", result.stderr
     assert not (tmp_path / "guard.log").exists()
