@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from labkit.policy import evaluate, irsa_trust_policy, pod_identity_trust_policy, policy_size, validate
-from labkit.policy.builders import issuer_host_path, oidc_provider_arn, service_account_subject
+from labkit.policy.builders import service_account_subject
+from labkit.policy.requests import web_identity_request
 from labkit.policy.size import trust_policy_ceilings
 from labkit.tokens import EXAMPLE_ISSUER, decode_unverified
 from labkit.ui.display import CourseWidget, bullet_list, effect_badge, load_ipywidgets, pre
@@ -222,11 +223,9 @@ def _notes(inputs: TrustPolicyInputs) -> tuple[str, ...]:
 def _irsa_test(inputs: TrustPolicyInputs, policy: dict[str, Any]) -> TokenTest:
     """AssumeRoleWithWebIdentity as STS asks IAM: the provider as Federated principal, sub and aud as context."""
     token = inputs.token
-    issuer = token.issuer or inputs.issuer
-    host = issuer_host_path(issuer)
-    request = {"action": "sts:AssumeRoleWithWebIdentity", "resource": inputs.role_arn,
-               "principal": {"type": "Federated", "id": oidc_provider_arn(inputs.account_id, issuer)},
-               "context": {f"{host}:aud": token.audience, f"{host}:sub": token.subject}}
+    request = web_identity_request(inputs.role_arn, token.issuer or inputs.issuer, namespace=token.namespace,
+                                   service_account=token.service_account, audience=token.audience,
+                                   provider_account=inputs.account_id)
     decision = evaluate(request, resource_policy=policy)
     return TokenTest(request, decision.effect, decision.explain())
 
