@@ -7,7 +7,7 @@ from typing import Any
 
 from labkit.grading import attempt, check, passed
 from labkit.policy import evaluate, validate
-from labkit.policy.requests import web_identity_request
+from labkit.policy.requests import pod_identity_request, web_identity_request
 
 ACCOUNT = "111122223333"
 ISSUER = "https://oidc.eks.us-east-1.amazonaws.com/id/5F4B3C2A1D0E9F8A7B6C5D4E3F2A1B0C"
@@ -109,9 +109,8 @@ CLUSTER_ARN = "arn:aws:eks:us-east-1:111122223333:cluster/checkout-prod"
 
 def _pod_identity_call(action: str, account: str, cluster_arn: str) -> dict[str, Any]:
     """What EKS Auth asks the role's trust policy, with the confused-deputy context keys AWS supplies."""
-    return {"action": action, "resource": f"arn:aws:iam::{ACCOUNT}:role/CheckoutApiPodIdentityRole",
-            "principal": {"type": "Service", "id": "pods.eks.amazonaws.com"},
-            "context": {"aws:SourceAccount": account, "aws:SourceArn": cluster_arn}, "resource_account": ACCOUNT}
+    return pod_identity_request(f"arn:aws:iam::{ACCOUNT}:role/CheckoutApiPodIdentityRole", action,
+                                **{"aws:SourceAccount": account, "aws:SourceArn": cluster_arn})
 
 
 def check_pod_identity_trust(pod_identity_trust: Callable[[str, str], dict]) -> None:

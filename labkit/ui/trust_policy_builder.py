@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from labkit.policy import evaluate, irsa_trust_policy, pod_identity_trust_policy, policy_size, validate
 from labkit.policy.builders import service_account_subject
-from labkit.policy.requests import web_identity_request
+from labkit.policy.requests import pod_identity_request, web_identity_request
 from labkit.policy.size import trust_policy_ceilings
 from labkit.tokens import EXAMPLE_ISSUER, decode_unverified
 from labkit.ui.display import CourseWidget, bullet_list, effect_badge, load_ipywidgets, pre
@@ -232,16 +232,14 @@ def _irsa_test(inputs: TrustPolicyInputs, policy: dict[str, Any]) -> TokenTest:
 
 def _pod_identity_test(inputs: TrustPolicyInputs, policy: dict[str, Any]) -> TokenTest:
     """EKS Auth assumes the role for the pod: AssumeRole and TagSession by the pods.eks.amazonaws.com service."""
-    principal = {"type": "Service", "id": policy["Statement"][0]["Principal"]["Service"]}
-    decisions = [evaluate({"action": action, "resource": inputs.role_arn, "principal": principal},
-                          resource_policy=policy) for action in ("sts:AssumeRole", "sts:TagSession")]
+    decisions = [evaluate(pod_identity_request(inputs.role_arn, action), resource_policy=policy)
+                 for action in ("sts:AssumeRole", "sts:TagSession")]
     denied = [d for d in decisions if not d.allowed]
     effect = denied[0].effect if denied else "Allow"
     explanation = "\n".join(d.explain() for d in decisions) + (
         f"\nWhich pods get the role is decided by the association for {inputs.token.namespace}/"
         f"{inputs.token.service_account}, not by this trust policy.")
-    return TokenTest({"action": "sts:AssumeRole", "resource": inputs.role_arn, "principal": principal},
-                     effect, explanation)
+    return TokenTest(pod_identity_request(inputs.role_arn), effect, explanation)
 
 
 class TrustPolicyBuilder(CourseWidget):
