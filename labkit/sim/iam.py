@@ -195,12 +195,15 @@ def publish_aws_managed_policy(account_id: str, policy_arn: str) -> bool:
     from moto.iam.aws_managed_policies import aws_managed_policies_data
     from moto.iam.models import AWSManagedPolicy
 
+    backend = _backend(account_id)
+    if policy_arn in backend.managed_policies:
+        return True
     name = policy_arn.removeprefix(AWS_MANAGED_PREFIX).rsplit("/", 1)[-1]
     documents = _aws_managed_documents(aws_managed_policies_data)
     if name not in documents:
         return False
     policy = AWSManagedPolicy.from_data(name, account_id, "us-east-1", documents[name])
-    _backend(account_id).managed_policies.setdefault(policy.arn, policy)
+    backend.managed_policies.setdefault(policy.arn, policy)
     return True
 
 
