@@ -18,19 +18,16 @@ import tempfile
 import pytest
 
 from labkit import netguard
+from labkit.course import lab_environment
 
 _state: dict[str, str] = {}
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for key in [k for k in os.environ if k.startswith("AWS_")]:
-        del os.environ[key]
-    os.environ.update(
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_EC2_METADATA_DISABLED="true",
-        PYTHONHASHSEED="0",
-    )
+    # The same scrubbed environment `labkit lab` gives kernels; the guard is installed below with this run's log.
+    scrubbed = lab_environment(dict(os.environ), allow_network=True)
+    os.environ.clear()
+    os.environ.update(scrubbed)
     handle, log_path = tempfile.mkstemp(prefix="labkit-netguard-", suffix=".log")
     os.close(handle)
     _state["log"] = log_path
